@@ -1,0 +1,44 @@
+# eventchain — build, test and deploy. `make help` lists the targets.
+SHELL := /bin/bash
+GO ?= go
+FUNCTIONS := api launcher watcher notifier
+BUILD_DIR := .aws-sam/build
+GOFLAGS_LAMBDA := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
+LDFLAGS := -s -w
+
+.PHONY: help build test lint validate docs deploy run bench clean $(addprefix build-,$(FUNCTIONS))
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: $(addprefix build-,$(FUNCTIONS)) ## stripped arm64 bootstrap per function under .aws-sam/build
+
+build-%:
+	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o $(BUILD_DIR)/$*/bootstrap ./functions/$*
+
+test: ## all tests, with the race detector
+	$(GO) test -race -count=1 ./...
+
+lint: ## gofmt, vet, staticcheck, go mod tidy unchanged
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	@cp go.mod /tmp/eventchain.go.mod.bak; cp go.sum /tmp/eventchain.go.sum.bak; \
+	$(GO) mod tidy; \
+	if ! diff -q go.mod /tmp/eventchain.go.mod.bak >/dev/null || ! diff -q go.sum /tmp/eventchain.go.sum.bak >/dev/null; then \
+		echo "go mod tidy changed go.mod/go.sum"; cp /tmp/eventchain.go.mod.bak go.mod; cp /tmp/eventchain.go.sum.bak go.sum; exit 1; fi
+
+validate: ## cfn-lint on the SAM template
+	cfn-lint template.yaml
+
+docs: ## regenerate docs/events.md from the event catalog
+	$(GO) run ./cmd/eventchain docs > docs/events.md
+
+bench: ## benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+deploy: build ## sam deploy with samconfig.toml (needs AWS credentials and the SAM CLI)
+	sam deploy
+
+clean:
+	rm -rf $(BUILD_DIR)

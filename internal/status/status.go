@@ -1,0 +1,133 @@
+// Package status records launch requests and their progress: a forward-only
+// status with an appended history, and the Idempotency-Key claims that make
+// a retried POST return the first request's id. Two stores implement it:
+// DynamoDB (deployed) and an embedded bbolt file (local mode); one
+// conformance suite runs against both.
+package status
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Status of a launch request. It only moves forward:
+// PENDING → ACCEPTED → LAUNCHING → RUNNING | FAILED.
+type Status string
+
+const (
+	Pending   Status = "PENDING"
+	Accepted  Status = "ACCEPTED"
+	Launching Status = "LAUNCHING"
+	Running   Status = "RUNNING"
+	Failed    Status = "FAILED"
+)
+
+// Rank orders statuses; a transition is accepted only to a higher rank.
+// RUNNING and FAILED share the terminal rank, so the first terminal event wins.
+func (s Status) Rank() int {
+	switch s {
+	case Pending:
+		return 0
+	case Accepted:
+		return 1
+	case Launching:
+		return 2
+	case Running, Failed:
+		return 3
+	}
+	return -1
+}
+
+// Terminal reports whether no transition can follow s.
+func (s Status) Terminal() bool { return s == Running || s == Failed }
+
+// Valid reports whether s is one of the five statuses.
+func (s Status) Valid() bool { return s.Rank() >= 0 }
+
+// Errors a Store returns; callers test them with errors.Is.
+var (
+	ErrNotFound = errors.New("launch request not found")
+	ErrExists   = errors.New("launch request already exists")
+	// ErrNotForward means the transition was refused because the request is
+	// already at or past the target status: under redelivery this is the
+	// expected, harmless outcome.
+	ErrNotForward = errors.New("status does not move forward")
+)
+
+// Failure is the error recorded on a FAILED request.
+type Failure struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// HistoryEntry records one event that touched the request.
+type HistoryEntry struct {
+	Event string    `json:"event"`
+	At    time.Time `json:"at"`
+}
+
+// Request is the stored state of one launch request.
+type Request struct {
+	ID            string         `json:"requestId"`
+	Status        Status         `json:"status"`
+	CorrelationID string         `json:"correlationId"`
+	Caller        string         `json:"caller,omitempty"`
+	InstanceIDs   []string       `json:"instanceIds"`
+	Error         *Failure       `json:"error,omitempty"`
+	History       []HistoryEntry `json:"history"`
+	// Notified is set once the user notification for the terminal status
+	// was published, so a redelivered terminal event does not notify twice.
+	Notified bool `json:"notified,omitempty"`
+	// Event is the launch.requested envelope as first published, kept so an
+	// Idempotency-Key retry republishes exactly the same event.
+	Event     []byte    `json:"event,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	// ExpiresAt drives the DynamoDB TTL; zero means the store's default.
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// Transition is a forward move of a request's status.
+type Transition struct {
+	To    Status
+	Event string // event type appended to the history
+	At    time.Time
+	// InstanceIDs, when set, replaces the request's instance ids.
+	InstanceIDs []string
+	// Error, when set, is recorded (with To == Failed).
+	Error *Failure
+}
+
+// Claim binds an Idempotency-Key (scoped to the caller) to the hash of the
+// request body and the request ids it produced.
+type Claim struct {
+	Scope      string    // caller identity
+	Key        string    // Idempotency-Key header
+	BodyHash   string    // hex SHA-256 of the canonical request body
+	RequestIDs []string  // one per launch (bulk requests have several)
+	CreatedAt  time.Time // claims expire 24 h after this
+	ExpiresAt  time.Time
+}
+
+// Store is the status store. Implementations are safe for concurrent use
+// by many goroutines and many processes (DynamoDB) and use conditional
+// writes, never read-modify-write races.
+type Store interface {
+	// Create records new requests in PENDING, all or none. It fails with
+	// ErrExists if any id is already recorded.
+	Create(ctx context.Context, reqs ...Request) error
+	// Get returns a request or ErrNotFound.
+	Get(ctx context.Context, id string) (Request, error)
+	// Advance moves a request forward and appends t.Event to its history.
+	// It returns the updated request, ErrNotFound, or ErrNotForward with the
+	// current request when it is already at or past t.To.
+	Advance(ctx context.Context, id string, t Transition) (Request, error)
+	// MarkNotified records that the terminal notification was published.
+	// It is idempotent.
+	MarkNotified(ctx context.Context, id string) error
+	// ClaimKey stores c unless a live claim for (Scope, Key) exists; it then
+	// returns the existing claim and won == false. Among concurrent
+	// claimants exactly one wins.
+	ClaimKey(ctx context.Context, c Claim) (existing Claim, won bool, err error)
+}
