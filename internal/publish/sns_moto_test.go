@@ -139,4 +139,3 @@ func receive(t *testing.T, c *sqs.Client, url string, n int) map[string]sqstypes
 	}
 	return got
 }
-

@@ -242,16 +242,20 @@ func TestPublishBatchPartialFailure(t *testing.T) {
 		wantCode  string
 	}{
 		{
-			name:      "entries refused in two chunks",
-			n:         15,
-			failEntry: func(id string) string { return map[string]string{"3": "InvalidParameter", "12": "InvalidParameter"}[id] },
-			want:      []int{3, 12},
-			wantCode:  "InvalidParameter",
+			name: "entries refused in two chunks",
+			n:    15,
+			failEntry: func(id string) string {
+				return map[string]string{"3": "InvalidParameter", "12": "InvalidParameter"}[id]
+			},
+			want:     []int{3, 12},
+			wantCode: "InvalidParameter",
 		},
 		{
-			name:     "second call fails whole",
-			n:        13,
-			callErr:  func(call int) error { return map[int]error{1: &smithy.GenericAPIError{Code: "InternalError", Message: "x"}}[call] },
+			name: "second call fails whole",
+			n:    13,
+			callErr: func(call int) error {
+				return map[int]error{1: &smithy.GenericAPIError{Code: "InternalError", Message: "x"}}[call]
+			},
 			want:     []int{10, 11, 12},
 			wantCode: "InternalError",
 		},
