@@ -1,0 +1,320 @@
+package status
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/eventchain/eventchain/internal/awsenv"
+)
+
+var _ Store = (*Dynamo)(nil)
+
+// TableEnv names the setting that holds the DynamoDB table name.
+const TableEnv = "STATUS_TABLE"
+
+// DynamoAPI is the part of the DynamoDB client the store uses.
+type DynamoAPI interface {
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Dynamo is the Store on a DynamoDB table whose only key is the string
+// partition key "pk" and whose TTL attribute is "expiresAt" (epoch
+// seconds); CreateTable makes one. Every write is conditional, so many
+// functions in many processes can share the table.
+type Dynamo struct {
+	client DynamoAPI
+	table  string
+	now    func() time.Time
+}
+
+// NewDynamo returns a store on table through client.
+func NewDynamo(client DynamoAPI, table string) *Dynamo {
+	return &Dynamo{client: client, table: table, now: time.Now}
+}
+
+// NewDynamoFromEnv builds the client from the lookup (awsenv.Load, with the
+// emulator endpoint as BaseEndpoint when set) and reads the table name from
+// STATUS_TABLE.
+func NewDynamoFromEnv(ctx context.Context, lookup awsenv.Lookup) (*Dynamo, error) {
+	table, err := awsenv.Required(lookup, TableEnv)
+	if err != nil {
+		return nil, fmt.Errorf("status store: %w", err)
+	}
+	cfg, err := awsenv.Load(ctx, lookup)
+	if err != nil {
+		return nil, fmt.Errorf("status store: %w", err)
+	}
+	client := dynamodb.NewFromConfig(cfg.AWS, func(o *dynamodb.Options) {
+		o.BaseEndpoint = cfg.BaseEndpoint()
+	})
+	return NewDynamo(client, table), nil
+}
+
+// Attribute names of the stored items.
+const (
+	attrPK            = "pk"
+	attrID            = "id"
+	attrStatus        = "status"
+	attrRank          = "rank"
+	attrCorrelationID = "correlationId"
+	attrCaller        = "caller"
+	attrInstanceIDs   = "instanceIds"
+	attrError         = "error"
+	attrHistory       = "history"
+	attrNotified      = "notified"
+	attrEvent         = "event"
+	attrCreatedAt     = "createdAt"
+	attrUpdatedAt     = "updatedAt"
+	attrExpiresAt     = "expiresAt"
+	attrScope         = "scope"
+	attrKey           = "key"
+	attrBodyHash      = "bodyHash"
+	attrRequestIDs    = "requestIds"
+)
+
+func requestPK(id string) string { return "req#" + id }
+
+// maxConflictRetries bounds retries of a transaction cancelled only
+// because another transaction touched the same items at the same time
+// (TransactionConflict): the retry then meets the other's outcome.
+const maxConflictRetries = 5
+
+// Create records new requests in PENDING, all or none. One request is a
+// conditional PutItem; several are one TransactWriteItems of conditional
+// Puts (at most MaxCreate), which DynamoDB applies all or none.
+func (d *Dynamo) Create(ctx context.Context, reqs ...Request) error {
+	prepared, err := prepareRequests(reqs, d.now())
+	if err != nil {
+		return err
+	}
+	switch len(prepared) {
+	case 0:
+		return nil
+	case 1:
+		r := prepared[0]
+		_, err := d.client.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:           aws.String(d.table),
+			Item:                requestItem(r),
+			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		})
+		var ccf *types.ConditionalCheckFailedException
+		if errors.As(err, &ccf) {
+			return fmt.Errorf("create request %s: %w", r.ID, ErrExists)
+		}
+		if err != nil {
+			return fmt.Errorf("create request %s: %w", r.ID, err)
+		}
+		return nil
+	}
+	items := make([]types.TransactWriteItem, len(prepared))
+	for i, r := range prepared {
+		items[i] = types.TransactWriteItem{Put: &types.Put{
+			TableName:           aws.String(d.table),
+			Item:                requestItem(r),
+			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}}
+	}
+	for attempt := 0; ; attempt++ {
+		_, err := d.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			return nil
+		}
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			return fmt.Errorf("create %d requests: %w", len(prepared), err)
+		}
+		conflict := false
+		for i, reason := range tce.CancellationReasons {
+			switch aws.ToString(reason.Code) {
+			case "ConditionalCheckFailed":
+				return fmt.Errorf("create request %s: %w", prepared[i].ID, ErrExists)
+			case "TransactionConflict":
+				conflict = true
+			}
+		}
+		if !conflict || attempt >= maxConflictRetries {
+			return fmt.Errorf("create %d requests: %w", len(prepared), err)
+		}
+		if err := sleep(ctx, time.Duration(attempt+1)*20*time.Millisecond); err != nil {
+			return fmt.Errorf("create %d requests: %w", len(prepared), err)
+		}
+	}
+}
+
+// Get returns a request (strongly consistent read) or ErrNotFound.
+func (d *Dynamo) Get(ctx context.Context, id string) (Request, error) {
+	out, err := d.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(d.table),
+		Key:            pkKey(requestPK(id)),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return Request{}, fmt.Errorf("get request %s: %w", id, err)
+	}
+	if len(out.Item) == 0 {
+		return Request{}, fmt.Errorf("request %s: %w", id, ErrNotFound)
+	}
+	r, err := decodeRequest(out.Item)
+	if err != nil {
+		return Request{}, fmt.Errorf("decode request %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// Advance is one UpdateItem conditioned on the stored rank being lower than
+// the target's; when the condition fails, the item as it was comes back
+// with the error (ALL_OLD) and tells ErrNotForward from ErrNotFound.
+func (d *Dynamo) Advance(ctx context.Context, id string, t Transition) (Request, error) {
+	t, err := prepareTransition(id, t, d.now())
+	if err != nil {
+		return Request{}, err
+	}
+	names := map[string]string{
+		"#st": attrStatus, "#rk": attrRank, "#ua": attrUpdatedAt, "#hi": attrHistory,
+	}
+	values := map[string]types.AttributeValue{
+		":to":   &types.AttributeValueMemberS{Value: string(t.To)},
+		":rank": numberAttr(int64(t.To.Rank())),
+		":at":   timeAttr(t.At),
+		":h":    &types.AttributeValueMemberL{Value: []types.AttributeValue{historyAttr(HistoryEntry{Event: t.Event, At: t.At})}},
+	}
+	update := "SET #st = :to, #rk = :rank, #ua = :at, #hi = list_append(#hi, :h)"
+	if len(t.InstanceIDs) > 0 {
+		names["#ids"] = attrInstanceIDs
+		values[":ids"] = stringsAttr(t.InstanceIDs)
+		update += ", #ids = :ids"
+	}
+	if t.Error != nil {
+		names["#er"] = attrError
+		values[":er"] = failureAttr(*t.Error)
+		update += ", #er = :er"
+	}
+	out, err := d.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(d.table),
+		Key:                                 pkKey(requestPK(id)),
+		UpdateExpression:                    aws.String(update),
+		ConditionExpression:                 aws.String("attribute_exists(pk) AND #rk < :rank"),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		item := ccf.Item
+		if len(item) == 0 {
+			// An emulator that ignores ReturnValuesOnConditionCheckFailure
+			// still gets a correct answer, at the price of one read.
+			cur, err := d.Get(ctx, id)
+			if err != nil {
+				return Request{}, err
+			}
+			return cur, fmt.Errorf("advance request %s from %s to %s: %w", id, cur.Status, t.To, ErrNotForward)
+		}
+		cur, err := decodeRequest(item)
+		if err != nil {
+			return Request{}, fmt.Errorf("decode request %s: %w", id, err)
+		}
+		return cur, fmt.Errorf("advance request %s from %s to %s: %w", id, cur.Status, t.To, ErrNotForward)
+	}
+	if err != nil {
+		return Request{}, fmt.Errorf("advance request %s to %s: %w", id, t.To, err)
+	}
+	r, err := decodeRequest(out.Attributes)
+	if err != nil {
+		return Request{}, fmt.Errorf("decode request %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// MarkNotified sets the notified flag; setting it twice is harmless.
+func (d *Dynamo) MarkNotified(ctx context.Context, id string) error {
+	_, err := d.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(d.table),
+		Key:                       pkKey(requestPK(id)),
+		UpdateExpression:          aws.String("SET #n = :t"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames:  map[string]string{"#n": attrNotified},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("request %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("mark request %s notified: %w", id, err)
+	}
+	return nil
+}
+
+// ClaimKey is one PutItem conditioned on no claim existing for the key or
+// the existing one having expired (the TTL deletes expired items only
+// eventually, so the condition must not rely on it). A losing claimant gets
+// the live claim back with the conditional failure (ALL_OLD).
+func (d *Dynamo) ClaimKey(ctx context.Context, c Claim) (Claim, bool, error) {
+	c, now, err := prepareClaim(c, d.now())
+	if err != nil {
+		return Claim{}, false, err
+	}
+	pk := claimStorageKey(c.Scope, c.Key)
+	// Two attempts: a claim that expires between the failed put and the
+	// fallback read (emulators without ALL_OLD) is simply claimed again.
+	for attempt := 0; attempt < 2; attempt++ {
+		_, err = d.client.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:                           aws.String(d.table),
+			Item:                                claimItem(pk, c),
+			ConditionExpression:                 aws.String("attribute_not_exists(pk) OR #ex < :now"),
+			ExpressionAttributeNames:            map[string]string{"#ex": attrExpiresAt},
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":now": numberAttr(now.Unix())},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		if err == nil {
+			return c, true, nil
+		}
+		var ccf *types.ConditionalCheckFailedException
+		if !errors.As(err, &ccf) {
+			return Claim{}, false, fmt.Errorf("claim key %s: %w", pk, err)
+		}
+		item := ccf.Item
+		if len(item) == 0 {
+			out, err := d.client.GetItem(ctx, &dynamodb.GetItemInput{
+				TableName:      aws.String(d.table),
+				Key:            pkKey(pk),
+				ConsistentRead: aws.Bool(true),
+			})
+			if err != nil {
+				return Claim{}, false, fmt.Errorf("read claim %s: %w", pk, err)
+			}
+			item = out.Item
+		}
+		if len(item) == 0 {
+			continue
+		}
+		existing, err := decodeClaim(item)
+		if err != nil {
+			return Claim{}, false, fmt.Errorf("decode claim %s: %w", pk, err)
+		}
+		return existing, false, nil
+	}
+	return Claim{}, false, fmt.Errorf("claim key %s: claim vanished between conditional put and read", pk)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
