@@ -1,0 +1,303 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/eventchain/eventchain/internal/event"
+)
+
+// Record is one SQS record whose envelope decoded and whose type the
+// function consumes.
+type Record struct {
+	Event   event.Envelope
+	Message events.SQSMessage
+	// Logger carries the record's request_id, correlation_id, event_id,
+	// event_type, function and aws_request_id fields.
+	Logger *slog.Logger
+}
+
+// ReceiveCount returns SQS's ApproximateReceiveCount (1 on the first
+// delivery; 1 when the attribute is absent or unreadable).
+func (r Record) ReceiveCount() int {
+	n, err := strconv.Atoi(r.Message.Attributes["ApproximateReceiveCount"])
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
+
+// FirstReceived returns SQS's ApproximateFirstReceiveTimestamp, or the zero
+// time when the attribute is absent or unreadable.
+func (r Record) FirstReceived() time.Time {
+	ms, err := strconv.ParseInt(r.Message.Attributes["ApproximateFirstReceiveTimestamp"], 10, 64)
+	if err != nil || ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
+// HandlerFunc handles one record. It returns nil when the record is done,
+// a *TransientError to retry it later, a *PermanentError to dead-letter it,
+// and any other error to let SQS redeliver it (and eventually dead-letter
+// it through the queue's redrive policy).
+type HandlerFunc func(ctx context.Context, r Record) error
+
+// Options configures a Runner.
+type Options struct {
+	// Function is the logical function name (event.FunctionLauncher, …): it
+	// selects the event types accepted (event.ConsumedBy) and is written to
+	// the logs and to the error.function attribute of dead letters.
+	Function string
+	// Queue is the SQS client for dead letters and visibility changes.
+	Queue Queue
+	// QueueURL is the function's own queue (ChangeMessageVisibility).
+	QueueURL string
+	// DLQURL is the dead-letter queue of that queue. Without it (or
+	// without Queue) a record that should be dead-lettered is reported as
+	// a batch item failure instead, so SQS's redrive policy moves it.
+	DLQURL string
+	// Logger receives one line per record; nil discards.
+	Logger *slog.Logger
+	// Parallelism bounds how many records are handled at once; 0 or 1
+	// handles them in order (see the package documentation).
+	Parallelism int
+}
+
+// Runner runs SQS batches through a HandlerFunc. It is safe for
+// concurrent use.
+type Runner struct {
+	opts     Options
+	consumes []string
+	handler  HandlerFunc
+	logger   *slog.Logger
+}
+
+// New returns a Runner for the function named in opts.
+func New(opts Options, h HandlerFunc) (*Runner, error) {
+	if h == nil {
+		return nil, errors.New("consumer: nil handler")
+	}
+	consumes := event.ConsumedBy(opts.Function)
+	if len(consumes) == 0 {
+		return nil, fmt.Errorf("consumer: function %q consumes no catalogued event type", opts.Function)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Parallelism < 1 {
+		opts.Parallelism = 1
+	}
+	return &Runner{opts: opts, consumes: consumes, handler: h, logger: logger}, nil
+}
+
+// Handle processes a batch and reports the records to redeliver. It never
+// returns an error: that would make Lambda redeliver the whole batch,
+// including the records already done.
+func (r *Runner) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	failed := make([]bool, len(ev.Records))
+	if r.opts.Parallelism <= 1 || len(ev.Records) <= 1 {
+		for i, msg := range ev.Records {
+			failed[i] = !r.process(ctx, msg)
+		}
+	} else {
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, r.opts.Parallelism)
+		for i, msg := range ev.Records {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				failed[i] = !r.process(ctx, msg)
+			}()
+		}
+		wg.Wait()
+	}
+	var resp events.SQSEventResponse
+	for i, f := range failed {
+		if f {
+			resp.BatchItemFailures = append(resp.BatchItemFailures,
+				events.SQSBatchItemFailure{ItemIdentifier: ev.Records[i].MessageId})
+		}
+	}
+	return resp, nil
+}
+
+// process handles one record and reports whether it is acknowledged.
+func (r *Runner) process(ctx context.Context, msg events.SQSMessage) bool {
+	start := time.Now()
+	logger := r.logger.With(
+		slog.String("function", r.opts.Function),
+		slog.String("aws_request_id", awsRequestID(ctx)),
+		slog.String("message_id", msg.MessageId),
+	)
+	if err := ctx.Err(); err != nil {
+		// Out of time: do not start work the deadline will cut short.
+		logOutcome(ctx, logger, OutcomeSkipped, start, err)
+		return false
+	}
+	env, dl, err := r.decode(msg)
+	if err != nil {
+		return r.deadLetter(ctx, logger, msg, dl, start, err)
+	}
+	logger = logger.With(
+		slog.String("request_id", env.Subject),
+		slog.String("correlation_id", env.CorrelationID),
+		slog.String("event_id", env.ID),
+		slog.String("event_type", env.Type),
+	)
+	err = r.call(ctx, Record{Event: env, Message: msg, Logger: logger})
+	var (
+		transient *TransientError
+		permanent *PermanentError
+		panicked  *panicError
+	)
+	switch {
+	case err == nil:
+		logOutcome(ctx, logger, OutcomeAcked, start, nil)
+		return true
+	case errors.As(err, &panicked):
+		logger.ErrorContext(ctx, "record handler panicked", slog.String("stack", panicked.stack))
+		logOutcome(ctx, logger, OutcomePanic, start, err)
+		return false
+	// Transient before permanent: if a handler wraps one in the other,
+	// retrying is the choice that cannot lose the record.
+	case errors.As(err, &transient):
+		r.delay(ctx, logger, msg, transient.Delay)
+		logOutcome(ctx, logger, OutcomeRetry, start, err)
+		return false
+	case errors.As(err, &permanent):
+		return r.deadLetter(ctx, logger, msg, DeadLetter{
+			Code:      permanent.Code,
+			Message:   permanent.Err.Error(),
+			Function:  r.opts.Function,
+			EventType: env.Type,
+		}, start, err)
+	default:
+		logOutcome(ctx, logger, OutcomeFailed, start, err)
+		return false
+	}
+}
+
+// decode checks a record; on failure it returns the dead letter to send.
+func (r *Runner) decode(msg events.SQSMessage) (event.Envelope, DeadLetter, error) {
+	dl := DeadLetter{Function: r.opts.Function}
+	env, err := event.Decode([]byte(msg.Body))
+	if err != nil {
+		dl.Code, dl.Message = CodeMalformed, err.Error()
+		return event.Envelope{}, dl, err
+	}
+	dl.EventType = env.Type
+	// A record without a type attribute did not come through a filter
+	// policy (e.g. sent by hand to the queue); the envelope alone decides.
+	if a, ok := msg.MessageAttributes[event.AttrType]; ok && (a.StringValue == nil || *a.StringValue != env.Type) {
+		got := "<none>"
+		if a.StringValue != nil {
+			got = *a.StringValue
+		}
+		err := fmt.Errorf("type attribute %q does not match envelope type %q", got, env.Type)
+		dl.Code, dl.Message = CodeTypeMismatch, err.Error()
+		return event.Envelope{}, dl, err
+	}
+	if !slices.Contains(r.consumes, env.Type) {
+		err := fmt.Errorf("event type %q is not consumed by %s (consumes %v)", env.Type, r.opts.Function, r.consumes)
+		dl.Code, dl.Message = CodeUnexpectedType, err.Error()
+		return event.Envelope{}, dl, err
+	}
+	return env, dl, nil
+}
+
+// deadLetter sends msg to the DLQ and reports whether it is acknowledged:
+// only when the send succeeded, so a record is never dropped.
+func (r *Runner) deadLetter(ctx context.Context, logger *slog.Logger, msg events.SQSMessage, dl DeadLetter, start time.Time, cause error) bool {
+	logger = logger.With(slog.String("error_code", dl.Code))
+	if err := SendDeadLetter(ctx, r.opts.Queue, r.opts.DLQURL, msg, dl); err != nil {
+		logOutcome(ctx, logger, OutcomeFailed, start, fmt.Errorf("%v; %w", cause, err))
+		return false
+	}
+	logOutcome(ctx, logger, OutcomeDeadLettered, start, cause)
+	return true
+}
+
+// maxVisibility is SQS's limit on a message's visibility timeout.
+const maxVisibility = 12 * time.Hour
+
+// delay raises the record's visibility timeout so it comes back after d.
+// A failure only loses the delay (the queue's own timeout applies), so it
+// is logged, not returned.
+func (r *Runner) delay(ctx context.Context, logger *slog.Logger, msg events.SQSMessage, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	if r.opts.Queue == nil || r.opts.QueueURL == "" {
+		logger.WarnContext(ctx, "retry delay requested but no queue URL configured", slog.Duration("delay", d))
+		return
+	}
+	secs := int32(math.Ceil(min(d, maxVisibility).Seconds()))
+	_, err := r.opts.Queue.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+		QueueUrl:          aws.String(r.opts.QueueURL),
+		ReceiptHandle:     aws.String(msg.ReceiptHandle),
+		VisibilityTimeout: secs,
+	})
+	if err != nil {
+		logger.WarnContext(ctx, "change message visibility failed", slog.Int("visibility_seconds", int(secs)), slog.Any("error", err))
+		return
+	}
+	logger.DebugContext(ctx, "retry delayed", slog.Int("visibility_seconds", int(secs)))
+}
+
+// panicError is a recovered handler panic.
+type panicError struct {
+	value any
+	stack string
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("handler panic: %v", p.value) }
+
+// call runs the handler, turning a panic into that record's error so it
+// never takes the batch down.
+func (r *Runner) call(ctx context.Context, rec Record) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicError{value: v, stack: string(debug.Stack())}
+		}
+	}()
+	return r.handler(ctx, rec)
+}
+
+func logOutcome(ctx context.Context, logger *slog.Logger, outcome string, start time.Time, err error) {
+	attrs := []slog.Attr{
+		slog.String("outcome", outcome),
+		slog.Int64("duration_ms", time.Since(start).Milliseconds()),
+	}
+	level := slog.LevelInfo
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+		level = slog.LevelWarn
+		if outcome == OutcomeFailed || outcome == OutcomePanic || outcome == OutcomeDeadLettered {
+			level = slog.LevelError
+		}
+	}
+	logger.LogAttrs(ctx, level, "record processed", attrs...)
+}
+
+func awsRequestID(ctx context.Context) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		return lc.AwsRequestID
+	}
+	return ""
+}

@@ -1,0 +1,29 @@
+// Package consumer runs a Lambda SQS batch through a per-record handler and
+// answers with a partial batch response (ReportBatchItemFailures).
+//
+// For every record the runner decodes the CloudEvents envelope, checks that
+// the record's `type` message attribute agrees with it and that the type is
+// one the function consumes (event.ConsumedBy), and then calls the handler.
+// What happens to the record depends on the outcome:
+//
+//   - nil: the record is acknowledged.
+//   - undecodable record, or a *PermanentError from the handler: the record
+//     is sent to the function's dead-letter queue with the reason in the
+//     error.code / error.message / error.function message attributes and
+//     acknowledged. Retrying it cannot help, and it must not hold back its
+//     neighbours. If that send fails the record is reported as a batch item
+//     failure instead: a record is never dropped.
+//   - a *TransientError: a batch item failure, after raising the record's
+//     visibility timeout when the error asks for a delay, so SQS brings it
+//     back later without the function sleeping.
+//   - any other error, or a panic in the handler: a batch item failure. SQS
+//     redelivers it and its redrive policy dead-letters it after
+//     maxReceiveCount receives.
+//
+// Records are processed one after another by default. Every consumer of the
+// pipeline is paced or cheap per record, a batch holds at most 10 records,
+// and sequential handling keeps the launcher's pacer the only thing that
+// decides its call rate (rate × reserved concurrency = the EC2 limit) and
+// keeps log lines of one invocation in record order. WithParallelism allows
+// bounded parallelism for handlers that wait on slow calls.
+package consumer

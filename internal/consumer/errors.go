@@ -1,0 +1,77 @@
+package consumer
+
+import (
+	"errors"
+	"time"
+)
+
+// TransientError marks a failure that may succeed later (throttling, missing
+// capacity, eventual consistency). The runner reports the record as a batch
+// item failure; when Delay is positive it first sets the record's
+// visibility timeout to Delay so SQS redelivers it no sooner.
+type TransientError struct {
+	Err   error
+	Delay time.Duration
+}
+
+// Transient wraps err as a TransientError with an optional redelivery
+// delay (zero keeps the queue's visibility timeout).
+func Transient(err error, delay time.Duration) error {
+	if err == nil {
+		err = errors.New("transient failure")
+	}
+	return &TransientError{Err: err, Delay: delay}
+}
+
+func (e *TransientError) Error() string { return "transient: " + e.Err.Error() }
+
+// Unwrap returns the wrapped error.
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// PermanentError marks a record that can never be processed (a payload that
+// contradicts its envelope, a request the status store does not know). The
+// runner sends it to the dead-letter queue with Code and the error message
+// as reason attributes, and acknowledges it.
+//
+// Failures that the pipeline itself reports (an EC2 parameter EC2 refuses
+// becomes launch.failed) are not PermanentErrors: the handler publishes the
+// failure event and returns nil.
+type PermanentError struct {
+	Code string
+	Err  error
+}
+
+// Permanent wraps err as a PermanentError with a short reason code such as
+// "RequestNotFound".
+func Permanent(code string, err error) error {
+	if err == nil {
+		err = errors.New(code)
+	}
+	return &PermanentError{Code: code, Err: err}
+}
+
+func (e *PermanentError) Error() string { return "permanent (" + e.Code + "): " + e.Err.Error() }
+
+// Unwrap returns the wrapped error.
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Reason codes the runner itself writes in the error.code attribute of a
+// dead-lettered record.
+const (
+	// CodeMalformed: the body is not a valid envelope (event.ErrMalformed).
+	CodeMalformed = "MalformedEvent"
+	// CodeTypeMismatch: the `type` message attribute contradicts the envelope.
+	CodeTypeMismatch = "TypeMismatch"
+	// CodeUnexpectedType: the event type is not one this function consumes.
+	CodeUnexpectedType = "UnexpectedEventType"
+)
+
+// Outcomes logged per record.
+const (
+	OutcomeAcked        = "acked"
+	OutcomeRetry        = "retry"
+	OutcomeDeadLettered = "dead_lettered"
+	OutcomeFailed       = "failed"
+	OutcomePanic        = "panic"
+	OutcomeSkipped      = "skipped"
+)
