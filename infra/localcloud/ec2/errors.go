@@ -1,0 +1,84 @@
+package ec2
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// apiError is an error answered to the client in the EC2 error shape.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+// serverCodes are the error codes AWS answers with a 5xx status; every other
+// code is a client error (400), except DryRunOperation (412).
+var serverCodes = map[string]int{
+	"InsufficientInstanceCapacity": http.StatusInternalServerError,
+	"InsufficientCapacity":         http.StatusInternalServerError,
+	"InsufficientHostCapacity":     http.StatusInternalServerError,
+	"InternalError":                http.StatusInternalServerError,
+	"InternalFailure":              http.StatusInternalServerError,
+	"RequestLimitExceeded":         http.StatusServiceUnavailable,
+	"ServiceUnavailable":           http.StatusServiceUnavailable,
+	"Unavailable":                  http.StatusServiceUnavailable,
+}
+
+// statusFor returns the HTTP status AWS uses for an error code.
+func statusFor(code string) int {
+	if s, ok := serverCodes[code]; ok {
+		return s
+	}
+	if code == "DryRunOperation" {
+		return http.StatusPreconditionFailed
+	}
+	return http.StatusBadRequest
+}
+
+func errorf(code, format string, args ...any) *apiError {
+	return &apiError{Status: statusFor(code), Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func invalidValue(param, value string) *apiError {
+	return errorf("InvalidParameterValue", "Invalid value '%s' for %s.", value, param)
+}
+
+func missingParam(param string) *apiError {
+	return errorf("MissingParameter", "The request must contain the parameter %s", param)
+}
+
+func dryRunOK() *apiError {
+	return errorf("DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
+}
+
+func throttled() *apiError {
+	return errorf("RequestLimitExceeded", "Request limit exceeded.")
+}
+
+func instancesNotFound(ids []string) *apiError {
+	if len(ids) == 1 {
+		return errorf("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", ids[0])
+	}
+	return errorf("InvalidInstanceID.NotFound", "The instance IDs '%s' do not exist", strings.Join(ids, ", "))
+}
+
+// defaultMessage is the message an injected failure carries.
+func defaultMessage(code, instanceType string) string {
+	switch code {
+	case "InsufficientInstanceCapacity":
+		return fmt.Sprintf("We currently do not have sufficient %s capacity in the Availability Zone you requested. Our system will be working on provisioning additional capacity.", instanceType)
+	case "InvalidAMIID.NotFound":
+		return "The image id does not exist"
+	case "RequestLimitExceeded":
+		return "Request limit exceeded."
+	case "InternalError":
+		return "An internal error has occurred"
+	case "Unavailable":
+		return "The server is overloaded and can't handle the request."
+	}
+	return code
+}
