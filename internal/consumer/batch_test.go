@@ -266,8 +266,8 @@ func TestHandlePanicIsolation(t *testing.T) {
 	var handled []string
 	r := newRunner(t, q, func(_ context.Context, rec consumer.Record) error {
 		if rec.Message.MessageId == "m2" {
-			var m map[string]int
-			m["x"]++ // nil map write: a real runtime panic
+			var none []string
+			_ = none[len(rec.Message.MessageId)] // index out of range: a real runtime panic
 		}
 		handled = append(handled, rec.Message.MessageId)
 		return nil
