@@ -79,7 +79,9 @@ type Request struct {
 	Event     []byte    `json:"event,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
-	// ExpiresAt drives the DynamoDB TTL; zero means the store's default.
+	// ExpiresAt drives the DynamoDB TTL; zero means DefaultRequestTTL
+	// after CreatedAt. It is kept in whole seconds (epoch seconds in the TTL
+	// attribute). The embedded store keeps expired requests.
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
@@ -101,8 +103,11 @@ type Claim struct {
 	Key        string    // Idempotency-Key header
 	BodyHash   string    // hex SHA-256 of the canonical request body
 	RequestIDs []string  // one per launch (bulk requests have several)
-	CreatedAt  time.Time // claims expire 24 h after this
-	ExpiresAt  time.Time
+	CreatedAt  time.Time // the claimant's clock; zero means now
+	// ExpiresAt ends the claim (whole seconds); zero means ClaimTTL after
+	// CreatedAt. A claim is replaced once its ExpiresAt is before the
+	// CreatedAt of a new claimant.
+	ExpiresAt time.Time
 }
 
 // Store is the status store. Implementations are safe for concurrent use
@@ -110,13 +115,17 @@ type Claim struct {
 // writes, never read-modify-write races.
 type Store interface {
 	// Create records new requests in PENDING, all or none. It fails with
-	// ErrExists if any id is already recorded.
+	// ErrExists if any id is already recorded, and with ErrInvalid for an
+	// empty id, an id given twice, a status other than PENDING or more than
+	// MaxCreate requests. Zero CreatedAt, UpdatedAt and ExpiresAt get
+	// defaults.
 	Create(ctx context.Context, reqs ...Request) error
 	// Get returns a request or ErrNotFound.
 	Get(ctx context.Context, id string) (Request, error)
 	// Advance moves a request forward and appends t.Event to its history.
 	// It returns the updated request, ErrNotFound, or ErrNotForward with the
-	// current request when it is already at or past t.To.
+	// current request when it is already at or past t.To (nothing of t is
+	// then recorded). A zero t.At means now; an unknown t.To is ErrInvalid.
 	Advance(ctx context.Context, id string, t Transition) (Request, error)
 	// MarkNotified records that the terminal notification was published.
 	// It is idempotent.
