@@ -1,0 +1,177 @@
+package sns
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/eventchain/eventchain/infra/localcloud/awsmsg"
+)
+
+// maxRawAttributes is how many message attributes SQS accepts: a raw
+// delivery carrying more fails as a client-side error, as in SNS.
+const maxRawAttributes = 10
+
+// errTooManyAttributes is the client-side error of a raw delivery whose
+// message has more attributes than SQS allows.
+var errTooManyAttributes = errors.New("raw delivery to SQS carries at most 10 message attributes")
+
+// fanOut delivers m to every subscription of t whose filter policy
+// accepts it, synchronously: each delivery is handed to its queue (which
+// commits it) before Publish answers.
+func (s *Service) fanOut(t *topic, m *message) {
+	if t.fifo() {
+		// One FIFO publish at a time per topic, so that sequence numbers
+		// and delivery order agree.
+		t.dedupMu.Lock()
+		defer t.dedupMu.Unlock()
+		if !t.fifoAdmit(m) {
+			return
+		}
+	}
+	s.counters.Resource(t.ARN).In.Add(1)
+	s.mu.RLock()
+	subs := s.byTopic[t.ARN]
+	targets := make([]target, 0, len(subs))
+	for _, sub := range subs {
+		targets = append(targets, sub.target())
+	}
+	s.mu.RUnlock()
+	for _, tg := range targets {
+		if tg.policy != nil && !tg.policy.Match(m.sqsText, m.attrs) {
+			continue
+		}
+		s.deliver(t, tg, m)
+	}
+}
+
+// deliver sends m to one SQS subscription, or to its dead-letter queue
+// when that fails.
+func (s *Service) deliver(t *topic, tg target, m *message) {
+	op := s.counters.Op("Deliver")
+	op.Calls.Add(1)
+	body, attrs := m.sqsText, m.attrs
+	if !tg.raw {
+		body, attrs = s.envelope(t, tg, m), nil
+	}
+	err := s.send(t, tg.endpoint, body, attrs, m)
+	if err == nil {
+		s.counters.Resource(tg.subARN).Out.Add(1)
+		return
+	}
+	op.Errors.Add(1)
+	if tg.dlqARN == "" {
+		return // counted as a failed delivery; SNS would drop it too
+	}
+	// The dead-letter queue receives what the endpoint would have: the
+	// same body, and for raw delivery the attributes when SQS can carry
+	// them.
+	if len(attrs) > maxRawAttributes {
+		attrs = nil
+	}
+	dlq := s.counters.Op("DeliverToDLQ")
+	dlq.Calls.Add(1)
+	if err := s.send(t, tg.dlqARN, body, attrs, m); err != nil {
+		dlq.Errors.Add(1)
+		return
+	}
+	s.counters.Resource(tg.dlqARN).Out.Add(1)
+}
+
+func (s *Service) send(t *topic, queueARN, body string, attrs map[string]awsmsg.Attribute, m *message) error {
+	if s.opts.Queues == nil {
+		return errors.New("no queue sender configured")
+	}
+	if len(attrs) > maxRawAttributes {
+		return errTooManyAttributes
+	}
+	if t.fifo() {
+		if fq, ok := s.opts.Queues.(FIFOQueueSender); ok {
+			if err := fq.SendToFIFOQueue(queueARN, body, attrs, m.groupID, m.dedupID); err != nil {
+				return fmt.Errorf("deliver to %s: %w", queueARN, err)
+			}
+			return nil
+		}
+	}
+	if err := s.opts.Queues.SendToQueue(queueARN, body, attrs); err != nil {
+		return fmt.Errorf("deliver to %s: %w", queueARN, err)
+	}
+	return nil
+}
+
+// notification is the JSON document SNS delivers when raw delivery is off.
+type notification struct {
+	Type              string                           `json:"Type"`
+	MessageID         string                           `json:"MessageId"`
+	SequenceNumber    string                           `json:"SequenceNumber,omitempty"`
+	TopicARN          string                           `json:"TopicArn"`
+	Subject           string                           `json:"Subject,omitempty"`
+	Message           string                           `json:"Message"`
+	Timestamp         string                           `json:"Timestamp"`
+	SignatureVersion  string                           `json:"SignatureVersion"`
+	Signature         string                           `json:"Signature"`
+	SigningCertURL    string                           `json:"SigningCertURL"`
+	UnsubscribeURL    string                           `json:"UnsubscribeURL"`
+	MessageAttributes map[string]notificationAttribute `json:"MessageAttributes,omitempty"`
+}
+
+type notificationAttribute struct {
+	Type  string `json:"Type"`
+	Value string `json:"Value"`
+}
+
+// envelope builds the notification for one subscription.
+func (s *Service) envelope(t *topic, tg target, m *message) string {
+	ts := m.timestamp.Format("2006-01-02T15:04:05.000Z")
+	n := notification{
+		Type:             "Notification",
+		MessageID:        m.id,
+		SequenceNumber:   m.sequence,
+		TopicARN:         t.ARN,
+		Subject:          m.subject,
+		Message:          m.sqsText,
+		Timestamp:        ts,
+		SignatureVersion: "1",
+		Signature:        signature(m, t.ARN, ts),
+		SigningCertURL:   s.opts.BaseURL + "/SimpleNotificationService-localcloud.pem",
+		UnsubscribeURL:   s.opts.BaseURL + "/?Action=Unsubscribe&SubscriptionArn=" + url.QueryEscape(tg.subARN),
+	}
+	if len(m.attrs) > 0 {
+		n.MessageAttributes = make(map[string]notificationAttribute, len(m.attrs))
+		for k, a := range m.attrs {
+			v := a.StringValue
+			if a.BinaryValue != nil {
+				v = base64.StdEncoding.EncodeToString(a.BinaryValue)
+			}
+			n.MessageAttributes[k] = notificationAttribute{Type: a.DataType, Value: v}
+		}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// SNS does not escape <, > and & in the message.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(n); err != nil {
+		// A struct of strings always encodes.
+		panic(fmt.Errorf("encode sns notification: %w", err))
+	}
+	return string(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+}
+
+// signature returns a stand-in for SNS's SignatureVersion 1 signature. The
+// emulator holds no SNS private key, so the value is a digest of the
+// canonical string SNS signs: it is present and stable, but it does not
+// verify against any certificate.
+func signature(m *message, topicARN, ts string) string {
+	var b bytes.Buffer
+	b.WriteString("Message\n" + m.sqsText + "\nMessageId\n" + m.id + "\n")
+	if m.subject != "" {
+		b.WriteString("Subject\n" + m.subject + "\n")
+	}
+	b.WriteString("Timestamp\n" + ts + "\nTopicArn\n" + topicARN + "\nType\nNotification\n")
+	sum := sha1.Sum(b.Bytes())
+	return base64.StdEncoding.EncodeToString(sum[:])
+}

@@ -1,0 +1,106 @@
+package sns
+
+import (
+	"cmp"
+	"slices"
+	"encoding/json"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+)
+
+// Bucket names; every SNS bucket starts with "sns" so that the services
+// sharing one database never collide.
+var (
+	bucketTopics = []byte("sns.topics")
+	bucketSubs   = []byte("sns.subscriptions")
+)
+
+// load reads the topics and subscriptions kept in the database.
+func (s *Service) load() error {
+	return s.opts.DB.Update(func(tx *bbolt.Tx) error {
+		tb, err := tx.CreateBucketIfNotExists(bucketTopics)
+		if err != nil {
+			return fmt.Errorf("create %s bucket: %w", bucketTopics, err)
+		}
+		sb, err := tx.CreateBucketIfNotExists(bucketSubs)
+		if err != nil {
+			return fmt.Errorf("create %s bucket: %w", bucketSubs, err)
+		}
+		if err := tb.ForEach(func(k, v []byte) error {
+			t := &topic{}
+			if err := json.Unmarshal(v, t); err != nil {
+				return fmt.Errorf("decode topic %s: %w", k, err)
+			}
+			s.topics[t.ARN] = t
+			s.seq = max(s.seq, t.Seq)
+			return nil
+		}); err != nil {
+			return err
+		}
+		return sb.ForEach(func(k, v []byte) error {
+			sub := &subscription{}
+			if err := json.Unmarshal(v, sub); err != nil {
+				return fmt.Errorf("decode subscription %s: %w", k, err)
+			}
+			if _, ok := s.topics[sub.TopicARN]; !ok {
+				return nil // its topic was deleted; the subscription went with it
+			}
+			sub.derive()
+			s.subs[sub.ARN] = sub
+			s.seq = max(s.seq, sub.Seq)
+			return nil
+		})
+	})
+}
+
+// reindex rebuilds the per-topic subscription lists in subscription order.
+func (s *Service) reindex() {
+	s.byTopic = map[string][]*subscription{}
+	for _, sub := range s.subs {
+		s.byTopic[sub.TopicARN] = append(s.byTopic[sub.TopicARN], sub)
+	}
+	for _, list := range s.byTopic {
+		slices.SortFunc(list, func(a, b *subscription) int { return cmp.Compare(a.Seq, b.Seq) })
+	}
+}
+
+// persist commits puts and deletes in one transaction. Callers hold s.mu
+// and apply the change in memory only once persist succeeded.
+func (s *Service) persist(putTopics []*topic, putSubs []*subscription, delTopics, delSubs []string) error {
+	if s.opts.DB == nil {
+		return nil
+	}
+	return s.opts.DB.Update(func(tx *bbolt.Tx) error {
+		tb, sb := tx.Bucket(bucketTopics), tx.Bucket(bucketSubs)
+		for _, t := range putTopics {
+			v, err := json.Marshal(t)
+			if err != nil {
+				return fmt.Errorf("encode topic %s: %w", t.ARN, err)
+			}
+			if err := tb.Put([]byte(t.ARN), v); err != nil {
+				return fmt.Errorf("store topic %s: %w", t.ARN, err)
+			}
+		}
+		for _, sub := range putSubs {
+			v, err := json.Marshal(sub)
+			if err != nil {
+				return fmt.Errorf("encode subscription %s: %w", sub.ARN, err)
+			}
+			if err := sb.Put([]byte(sub.ARN), v); err != nil {
+				return fmt.Errorf("store subscription %s: %w", sub.ARN, err)
+			}
+		}
+		for _, arn := range delTopics {
+			if err := tb.Delete([]byte(arn)); err != nil {
+				return fmt.Errorf("delete topic %s: %w", arn, err)
+			}
+		}
+		for _, arn := range delSubs {
+			if err := sb.Delete([]byte(arn)); err != nil {
+				return fmt.Errorf("delete subscription %s: %w", arn, err)
+			}
+		}
+		return nil
+	})
+}

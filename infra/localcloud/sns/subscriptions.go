@@ -1,0 +1,326 @@
+package sns
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/eventchain/eventchain/infra/localcloud/sns/filterpolicy"
+)
+
+// subscriptionAttributes are the attributes Subscribe and
+// SetSubscriptionAttributes accept.
+var subscriptionAttributes = map[string]bool{
+	"DeliveryPolicy":      true,
+	"FilterPolicy":        true,
+	"FilterPolicyScope":   true,
+	"RawMessageDelivery":  true,
+	"RedrivePolicy":       true,
+	"SubscriptionRoleArn": true,
+	"ReplayPolicy":        true,
+}
+
+// parseSQSARN checks arn:partition:sqs:region:account:name.
+func parseSQSARN(arn string) (name string, ok bool) {
+	parts := strings.Split(arn, ":")
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sqs" || parts[3] == "" || parts[4] == "" || parts[5] == "" {
+		return "", false
+	}
+	return parts[5], true
+}
+
+// parseRedrivePolicy reads {"deadLetterTargetArn": "<sqs arn>"}.
+func parseRedrivePolicy(v string) (string, error) {
+	var rp map[string]any
+	if err := json.Unmarshal([]byte(v), &rp); err != nil {
+		return "", errors.New("Redrive policy is not a valid JSON")
+	}
+	target, ok := rp["deadLetterTargetArn"].(string)
+	if !ok || target == "" {
+		return "", errors.New("deadLetterTargetArn is missing")
+	}
+	if _, ok := parseSQSARN(target); !ok {
+		return "", errors.New("deadLetterTargetArn is an invalid arn")
+	}
+	for k := range rp {
+		if k != "deadLetterTargetArn" {
+			return "", errors.New("Unknown property " + k)
+		}
+	}
+	return target, nil
+}
+
+// applySubscriptionAttribute validates one attribute and sets it in attrs,
+// checking it together with the attributes already there (a filter policy
+// is parsed in the subscription's scope).
+func applySubscriptionAttribute(attrs map[string]string, name, value string) *apiError {
+	if !subscriptionAttributes[name] {
+		return errInvalidParameter("Invalid parameter: AttributeName")
+	}
+	switch name {
+	case "RawMessageDelivery":
+		if !isBool(value) {
+			return errInvalidParameter("Invalid parameter: Attributes Reason: RawMessageDelivery: Invalid value [%s]. Must be true or false.", value)
+		}
+		value = strings.ToLower(value)
+	case "FilterPolicyScope":
+		if _, err := filterpolicy.ParseScope(value); err != nil {
+			return errInvalidParameter("Invalid parameter: Attributes Reason: %v", err)
+		}
+		if fp := attrs["FilterPolicy"]; fp != "" {
+			scope, _ := filterpolicy.ParseScope(value)
+			if _, err := filterpolicy.Parse(fp, scope); err != nil {
+				return errInvalidParameter("Invalid parameter: FilterPolicy: %v", err)
+			}
+		}
+	case "FilterPolicy":
+		if value == "" {
+			delete(attrs, name)
+			return nil
+		}
+		scope, _ := filterpolicy.ParseScope(scopeOrDefault(attrs["FilterPolicyScope"]))
+		if _, err := filterpolicy.Parse(value, scope); err != nil {
+			return errInvalidParameter("Invalid parameter: FilterPolicy: %v", err)
+		}
+	case "RedrivePolicy":
+		if value == "" {
+			delete(attrs, name)
+			return nil
+		}
+		if _, err := parseRedrivePolicy(value); err != nil {
+			return errInvalidParameter("Invalid parameter: RedrivePolicy: %v", err)
+		}
+	case "DeliveryPolicy", "ReplayPolicy":
+		if value != "" && !isJSONObject(value) {
+			return errInvalidParameter("Invalid parameter: %s: must be a JSON object", name)
+		}
+	}
+	attrs[name] = value
+	return nil
+}
+
+// supportedProtocols are the protocols SNS knows; localcloud delivers to
+// sqs only, so the others are refused rather than silently dropped.
+var knownProtocols = map[string]bool{
+	"http": true, "https": true, "email": true, "email-json": true, "sms": true,
+	"sqs": true, "application": true, "lambda": true, "firehose": true,
+}
+
+func (s *Service) subscribe(q query) (string, *apiError) {
+	protocol, endpoint := q.get("Protocol"), q.get("Endpoint")
+	if protocol == "" {
+		return "", errInvalidParameter("Invalid parameter: Protocol")
+	}
+	if !knownProtocols[protocol] {
+		return "", errInvalidParameter("Invalid parameter: Amazon SNS does not support this protocol")
+	}
+	if protocol != "sqs" {
+		return "", errInvalidParameter("Invalid parameter: Protocol Reason: localcloud delivers to sqs endpoints only, not %s", protocol)
+	}
+	queueName, ok := parseSQSARN(endpoint)
+	if !ok {
+		return "", errInvalidParameter("Invalid parameter: SQS endpoint ARN")
+	}
+	given := q.stringMap("Attributes.entry", "key", "value")
+	attrs := map[string]string{}
+	// The scope first, so that the filter policy is checked in it.
+	if v, ok := given["FilterPolicyScope"]; ok {
+		if err := applySubscriptionAttribute(attrs, "FilterPolicyScope", v); err != nil {
+			return "", err
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(given)) {
+		if k == "FilterPolicyScope" {
+			continue
+		}
+		if err := applySubscriptionAttribute(attrs, k, given[k]); err != nil {
+			return "", err
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, err := s.lookupTopic("TopicArn", q.get("TopicArn"))
+	if err != nil {
+		return "", err
+	}
+	if strings.HasSuffix(queueName, ".fifo") && !t.fifo() {
+		return "", errInvalidParameter("Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
+	}
+	for _, sub := range s.byTopic[t.ARN] {
+		if sub.Protocol == protocol && sub.Endpoint == endpoint {
+			// Subscribing the same endpoint again returns the existing
+			// subscription, unless the attributes asked for differ.
+			for k, v := range attrs {
+				if sub.Attributes[k] != v {
+					return "", errInvalidParameter("Invalid parameter: Attributes Reason: Subscription already exists with different attributes")
+				}
+			}
+			return "<SubscriptionArn>" + escape(sub.ARN) + "</SubscriptionArn>", nil
+		}
+	}
+	if _, ok := attrs["RawMessageDelivery"]; !ok {
+		attrs["RawMessageDelivery"] = "false"
+	}
+	s.seq++
+	sub := &subscription{
+		ARN:        t.ARN + ":" + newUUID(),
+		TopicARN:   t.ARN,
+		Protocol:   protocol,
+		Endpoint:   endpoint,
+		Owner:      s.opts.AccountID,
+		Seq:        s.seq,
+		Attributes: attrs,
+	}
+	if err := s.persist(nil, []*subscription{sub}, nil, nil); err != nil {
+		s.seq--
+		return "", errInternal(err)
+	}
+	sub.derive()
+	s.subs[sub.ARN] = sub
+	s.byTopic[t.ARN] = append(s.byTopic[t.ARN], sub)
+	return "<SubscriptionArn>" + escape(sub.ARN) + "</SubscriptionArn>", nil
+}
+
+// validSubscriptionARN checks topic-arn:id.
+func validSubscriptionARN(arn string) bool {
+	i := strings.LastIndexByte(arn, ':')
+	if i < 0 {
+		return false
+	}
+	_, ok := parseTopicARN(arn[:i])
+	return ok && arn[i+1:] != ""
+}
+
+func (s *Service) unsubscribe(q query) (string, *apiError) {
+	arn := q.get("SubscriptionArn")
+	if !validSubscriptionARN(arn) {
+		return "", errInvalidParameter("Invalid parameter: SubscriptionArn")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sub, ok := s.subs[arn]
+	if !ok {
+		// Like SNS, unsubscribing twice is not an error.
+		return "", nil
+	}
+	if err := s.persist(nil, nil, nil, []string{arn}); err != nil {
+		return "", errInternal(err)
+	}
+	delete(s.subs, arn)
+	s.byTopic[sub.TopicARN] = slices.DeleteFunc(s.byTopic[sub.TopicARN], func(x *subscription) bool { return x.ARN == arn })
+	return "", nil
+}
+
+func subscriptionsXML(subs []*subscription, next string) string {
+	var b strings.Builder
+	b.WriteString("<Subscriptions>")
+	for _, sub := range subs {
+		b.WriteString("<member>")
+		el(&b, "TopicArn", sub.TopicARN)
+		el(&b, "Protocol", sub.Protocol)
+		el(&b, "SubscriptionArn", sub.ARN)
+		el(&b, "Owner", sub.Owner)
+		el(&b, "Endpoint", sub.Endpoint)
+		b.WriteString("</member>")
+	}
+	b.WriteString("</Subscriptions>")
+	if next != "" {
+		el(&b, "NextToken", next)
+	}
+	return b.String()
+}
+
+func (s *Service) listSubscriptions(q query) (string, *apiError) {
+	s.mu.RLock()
+	all := slices.Collect(maps.Values(s.subs))
+	s.mu.RUnlock()
+	slices.SortFunc(all, func(a, b *subscription) int { return cmp.Compare(a.Seq, b.Seq) })
+	items, next, err := page(all, q.get("NextToken"))
+	if err != nil {
+		return "", err
+	}
+	return subscriptionsXML(items, next), nil
+}
+
+func (s *Service) listSubscriptionsByTopic(q query) (string, *apiError) {
+	s.mu.RLock()
+	t, err := s.lookupTopic("TopicArn", q.get("TopicArn"))
+	var all []*subscription
+	if err == nil {
+		all = slices.Clone(s.byTopic[t.ARN])
+	}
+	s.mu.RUnlock()
+	if err != nil {
+		return "", err
+	}
+	items, next, err := page(all, q.get("NextToken"))
+	if err != nil {
+		return "", err
+	}
+	return subscriptionsXML(items, next), nil
+}
+
+func (s *Service) lookupSubscription(arn string) (*subscription, *apiError) {
+	if !validSubscriptionARN(arn) {
+		return nil, errInvalidParameter("Invalid parameter: SubscriptionArn")
+	}
+	sub, ok := s.subs[arn]
+	if !ok {
+		return nil, errNotFound("Subscription does not exist")
+	}
+	return sub, nil
+}
+
+func (s *Service) getSubscriptionAttributes(q query) (string, *apiError) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	sub, err := s.lookupSubscription(q.get("SubscriptionArn"))
+	if err != nil {
+		return "", err
+	}
+	attrs := maps.Clone(sub.Attributes)
+	attrs["SubscriptionArn"] = sub.ARN
+	attrs["TopicArn"] = sub.TopicARN
+	attrs["Owner"] = sub.Owner
+	attrs["Protocol"] = sub.Protocol
+	attrs["Endpoint"] = sub.Endpoint
+	attrs["PendingConfirmation"] = "false"
+	attrs["ConfirmationWasAuthenticated"] = "true"
+	attrs["SubscriptionPrincipal"] = "arn:aws:iam::" + sub.Owner + ":root"
+	// SNS reports the scope only alongside a filter policy, defaulting it.
+	if attrs["FilterPolicy"] == "" {
+		delete(attrs, "FilterPolicy")
+		delete(attrs, "FilterPolicyScope")
+	} else if attrs["FilterPolicyScope"] == "" {
+		attrs["FilterPolicyScope"] = "MessageAttributes"
+	}
+	return attributesXML(attrs), nil
+}
+
+func (s *Service) setSubscriptionAttributes(q query) (string, *apiError) {
+	name, value := q.get("AttributeName"), q.get("AttributeValue")
+	if !subscriptionAttributes[name] {
+		return "", errInvalidParameter("Invalid parameter: AttributeName")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sub, err := s.lookupSubscription(q.get("SubscriptionArn"))
+	if err != nil {
+		return "", err
+	}
+	next := maps.Clone(sub.Attributes)
+	if err := applySubscriptionAttribute(next, name, value); err != nil {
+		return "", err
+	}
+	cp := &subscription{ARN: sub.ARN, TopicARN: sub.TopicARN, Protocol: sub.Protocol, Endpoint: sub.Endpoint, Owner: sub.Owner, Seq: sub.Seq, Attributes: next}
+	if err := s.persist(nil, []*subscription{cp}, nil, nil); err != nil {
+		return "", errInternal(err)
+	}
+	sub.Attributes = next
+	sub.derive()
+	return "", nil
+}
