@@ -1,0 +1,244 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/eventchain/eventchain/internal/awsenv"
+	"github.com/eventchain/eventchain/internal/event"
+	"github.com/eventchain/eventchain/internal/publish"
+	"github.com/eventchain/eventchain/internal/status"
+)
+
+// Source is the CloudEvents source of the events the API publishes.
+const Source = "eventchain/" + event.FunctionAPI
+
+// Publisher sends envelopes to the events topic. It must be safe for
+// concurrent use. When several envelopes are given and only some are
+// published, it returns a *publish.BatchError naming the others; any other
+// error means none can be assumed published.
+type Publisher interface {
+	Publish(ctx context.Context, evs ...event.Envelope) error
+}
+
+// Deps are the handler's collaborators.
+type Deps struct {
+	Publisher Publisher
+	Store     status.Store
+	// Logger defaults to discarding; Clock to time.Now.
+	Logger *slog.Logger
+	Clock  func() time.Time
+}
+
+// Handler answers the HTTP API's requests. It is safe for concurrent use.
+type Handler struct {
+	cfg      Config
+	pub      Publisher
+	store    status.Store
+	log      *slog.Logger
+	now      func() time.Time
+	validate validator
+	claimTTL time.Duration
+}
+
+// New returns a handler; Publisher and Store are required.
+func New(cfg Config, deps Deps) (*Handler, error) {
+	if deps.Publisher == nil || deps.Store == nil {
+		return nil, errors.New("api: Publisher and Store are required")
+	}
+	if cfg.MaxInstancesPerRequest < 1 || len(cfg.AllowedInstanceTypes) == 0 {
+		return nil, errors.New("api: config needs MaxInstancesPerRequest ≥ 1 and allowed instance types (use LoadConfig)")
+	}
+	h := &Handler{
+		cfg: cfg, pub: deps.Publisher, store: deps.Store, log: deps.Logger, now: deps.Clock,
+		validate: newValidator(cfg),
+		claimTTL: time.Duration(cfg.IdempotencyTTLHours) * time.Hour,
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.claimTTL <= 0 {
+		h.claimTTL = DefaultIdempotencyTTLHours * time.Hour
+	}
+	return h, nil
+}
+
+// NewFromEnv builds the handler from lookup: the configuration, an SNS
+// client (pointed at AWS_ENDPOINT_URL through BaseEndpoint when set), and
+// a JSON logger on stderr at LOG_LEVEL.
+func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store) (*Handler, error) {
+	cfg, err := LoadConfig(lookup)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsenv.Load(ctx, lookup)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	client := sns.NewFromConfig(awsCfg.AWS, func(o *sns.Options) { o.BaseEndpoint = awsCfg.BaseEndpoint() })
+	var level slog.Level
+	if cfg.LogLevel != "" {
+		if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+			return nil, fmt.Errorf("api config: %s=%q: %w", EnvLogLevel, cfg.LogLevel, err)
+		}
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return New(cfg, Deps{
+		Publisher: publish.NewSNS(client, cfg.EventsTopicARN),
+		Store:     store,
+		Logger:    logger,
+	})
+}
+
+// Routes the template sends to this function.
+const (
+	routePost = "POST /launches"
+	routeGet  = "GET /launches/{requestId}"
+
+	launchesPath = "/launches"
+)
+
+// Handle answers one HTTP API request (payload format 2.0). Every outcome,
+// failures included, is an HTTP response: a returned error would make API
+// Gateway answer its own opaque 500.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	log := h.log.With(slog.String("function", event.FunctionAPI))
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With(slog.String("aws_request_id", lc.AwsRequestID))
+	}
+	method, path := req.RequestContext.HTTP.Method, requestPath(req)
+	var resp events.APIGatewayV2HTTPResponse
+	switch route, id := h.route(req, method, path); route {
+	case routePost:
+		resp = h.post(ctx, log, req)
+	case routeGet:
+		resp = h.get(ctx, log, req, id)
+	case "405 " + launchesPath:
+		resp = methodNotAllowed(method, http.MethodPost)
+	case "405 " + launchesPath + "/":
+		resp = methodNotAllowed(method, http.MethodGet)
+	default:
+		resp = errorResponse(&apiError{Status: http.StatusNotFound, Code: CodeNotFound, Message: "no such route"})
+	}
+	return resp, nil
+}
+
+// route picks the operation: by RouteKey when API Gateway matched one of
+// ours, else (the $default route, or a local front that sets none) by
+// method and path, so any path reaching us is answered. For a GET it also
+// returns the request id from the path.
+func (h *Handler) route(req events.APIGatewayV2HTTPRequest, method, path string) (string, string) {
+	switch req.RouteKey {
+	case routePost:
+		return routePost, ""
+	case routeGet:
+		if id, ok := req.PathParameters["requestId"]; ok {
+			return routeGet, id
+		}
+		_, id, _ := strings.Cut(strings.TrimPrefix(path, launchesPath), "/")
+		return routeGet, id
+	}
+	switch {
+	case path == launchesPath:
+		if method == http.MethodPost {
+			return routePost, ""
+		}
+		return "405 " + launchesPath, ""
+	case strings.HasPrefix(path, launchesPath+"/") && !strings.Contains(path[len(launchesPath)+1:], "/"):
+		if method == http.MethodGet {
+			return routeGet, path[len(launchesPath)+1:]
+		}
+		return "405 " + launchesPath + "/", ""
+	}
+	return "", ""
+}
+
+// requestPath is the path the caller asked for. With a named stage (not
+// $default) API Gateway puts the stage in rawPath; our routes do not
+// include it.
+func requestPath(req events.APIGatewayV2HTTPRequest) string {
+	p := req.RawPath
+	if p == "" {
+		p = req.RequestContext.HTTP.Path
+	}
+	if st := req.RequestContext.Stage; st != "" && st != "$default" {
+		if rest, ok := strings.CutPrefix(p, "/"+st); ok && (rest == "" || rest[0] == '/') {
+			p = rest
+		}
+	}
+	return p
+}
+
+func methodNotAllowed(method, allow string) events.APIGatewayV2HTTPResponse {
+	resp := errorResponse(&apiError{
+		Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed,
+		Message: fmt.Sprintf("method %s is not allowed here; use %s", method, allow),
+	})
+	resp.Headers["Allow"] = allow
+	return resp
+}
+
+// header returns a request header. API Gateway lower-cases header names in
+// payload format 2.0; other fronts may not, so the match ignores case.
+func header(req events.APIGatewayV2HTTPRequest, name string) (string, bool) {
+	if v, ok := req.Headers[strings.ToLower(name)]; ok {
+		return v, true
+	}
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func jsonResponse(status int, body any) events.APIGatewayV2HTTPResponse {
+	b, err := json.Marshal(body)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":{"code":"InternalError","message":"encode response"}}`)
+	}
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json"},
+		Body:       string(b),
+	}
+}
+
+func errorResponse(e *apiError) events.APIGatewayV2HTTPResponse {
+	return jsonResponse(e.Status, map[string]any{"error": e})
+}
+
+// retryAfter spreads retries of failed publishes over 1 to 5 seconds, so
+// clients that failed together do not all come back in the same second.
+func retryAfter() string { return strconv.Itoa(1 + rand.IntN(5)) }
+
+// unavailable answers a transient failure of a dependency.
+func unavailable(code, msg string) events.APIGatewayV2HTTPResponse {
+	resp := errorResponse(&apiError{Status: http.StatusServiceUnavailable, Code: code, Message: msg})
+	resp.Headers["Retry-After"] = retryAfter()
+	return resp
+}
+
+// storeFailure answers a status store error. The store's errors do not
+// tell a throttled or unreachable table from anything else, and retrying
+// is safe (nothing was published), so the caller is asked to retry.
+func storeFailure() events.APIGatewayV2HTTPResponse {
+	return unavailable(CodeUnavailable, "the status store is unavailable; retry")
+}
