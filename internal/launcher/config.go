@@ -1,0 +1,57 @@
+package launcher
+
+import (
+	"fmt"
+	"strconv"
+
+	"golang.org/x/time/rate"
+
+	"github.com/eventchain/eventchain/internal/awsenv"
+)
+
+// Defaults for settings the template may leave out.
+const (
+	DefaultRatePerSecond = 2.0
+	DefaultConcurrency   = 2
+)
+
+// Config is the launcher's configuration.
+type Config struct {
+	EventsTopicARN string // EVENTS_TOPIC_ARN: where instance.launched and launch.failed go
+	QueueURL       string // QUEUE_URL: the launch queue
+	DLQURL         string // DLQ_URL: its dead-letter queue
+	// RatePerSecond is the RunInstances rate allowed to all launcher
+	// instances together (LAUNCH_RATE_PER_SECOND).
+	RatePerSecond float64
+	// Concurrency is the launcher's reserved concurrency
+	// (LAUNCHER_CONCURRENCY); each instance paces itself at
+	// RatePerSecond / Concurrency.
+	Concurrency int
+}
+
+// LoadConfig reads the launcher's settings.
+func LoadConfig(lookup awsenv.Lookup) (Config, error) {
+	cfg := Config{RatePerSecond: DefaultRatePerSecond, Concurrency: DefaultConcurrency}
+	var err error
+	if cfg.EventsTopicARN, err = awsenv.Required(lookup, "EVENTS_TOPIC_ARN"); err != nil {
+		return Config{}, err
+	}
+	cfg.QueueURL, _ = lookup("QUEUE_URL")
+	cfg.DLQURL, _ = lookup("DLQ_URL")
+	if v, ok := lookup("LAUNCH_RATE_PER_SECOND"); ok && v != "" {
+		if cfg.RatePerSecond, err = strconv.ParseFloat(v, 64); err != nil || cfg.RatePerSecond <= 0 {
+			return Config{}, fmt.Errorf("LAUNCH_RATE_PER_SECOND %q: want a positive number", v)
+		}
+	}
+	if v, ok := lookup("LAUNCHER_CONCURRENCY"); ok && v != "" {
+		if cfg.Concurrency, err = strconv.Atoi(v); err != nil || cfg.Concurrency < 1 {
+			return Config{}, fmt.Errorf("LAUNCHER_CONCURRENCY %q: want a positive integer", v)
+		}
+	}
+	return cfg, nil
+}
+
+// PerInstanceRate is the pacer's rate: this instance's share of the limit.
+func (c Config) PerInstanceRate() rate.Limit {
+	return rate.Limit(c.RatePerSecond / float64(c.Concurrency))
+}
