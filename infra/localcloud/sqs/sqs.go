@@ -1,15 +1,21 @@
-// Package sqs emulates Amazon SQS over its real wire protocol.
 package sqs
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
 
 	"github.com/eventchain/eventchain/infra/localcloud/awsmsg"
-
 	"github.com/eventchain/eventchain/infra/localcloud/stats"
 )
 
@@ -26,31 +32,280 @@ type Options struct {
 	Clock func() time.Time
 }
 
-// Service is the emulated service.
+// Service is the emulated SQS. It is safe for concurrent use.
 type Service struct {
 	opts     Options
 	counters stats.Counters
+	store    *committer // nil in memory
+
+	mu     sync.RWMutex
+	queues map[string]*queue // by name
+
+	tasks    moveTasks
+	closing  chan struct{}
+	closeMu  sync.Once
+	workers  sync.WaitGroup
+	baseURL  string
+	sequence uint64 // for request ids
 }
 
 // New creates the service, loading any state kept in opts.DB.
 func New(opts Options) (*Service, error) {
-	return &Service{opts: opts}, nil
-}
-
-// ServeHTTP answers one API request.
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, "not implemented", http.StatusNotImplemented)
+	if opts.AccountID == "" {
+		opts.AccountID = "123456789012"
+	}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	s := &Service{opts: opts, queues: map[string]*queue{}, closing: make(chan struct{}),
+		baseURL: strings.TrimSuffix(opts.BaseURL, "/")}
+	s.tasks.byID = map[string]*moveTask{}
+	if opts.DB != nil {
+		if err := s.load(); err != nil {
+			return nil, fmt.Errorf("load sqs state: %w", err)
+		}
+		s.store = newCommitter(opts.DB)
+	}
+	return s, nil
 }
 
 // Counters returns the service's counters.
 func (s *Service) Counters() *stats.Counters { return &s.counters }
 
-// SendToQueue enqueues a message on the queue with the given ARN, as SNS
-// delivery does. It returns an error if the queue does not exist or the
-// message is invalid for it.
-func (s *Service) SendToQueue(queueARN, body string, attrs map[string]awsmsg.Attribute) error {
-	return errors.New("not implemented")
+// Close stops background work (move tasks, long polls) and commits what is
+// queued for disk. It is safe to call more than once.
+func (s *Service) Close() error {
+	s.closeMu.Do(func() {
+		close(s.closing)
+		s.workers.Wait()
+		s.store.close()
+	})
+	return nil
 }
 
-// Close stops background work (timers, delivery).
-func (s *Service) Close() error { return nil }
+func (s *Service) now() time.Time { return s.opts.Clock() }
+
+func (s *Service) arnOf(name string) string {
+	return "arn:aws:sqs:" + s.opts.Region + ":" + s.opts.AccountID + ":" + name
+}
+
+func (s *Service) urlOf(name string) string {
+	return s.baseURL + "/" + s.opts.AccountID + "/" + name
+}
+
+// ServeHTTP answers one API request.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonSQS.")
+	counter := s.counters.Op(op)
+	counter.Calls.Add(1)
+	out, aerr := s.handle(r.Context(), op, r)
+	if aerr != nil {
+		counter.Errors.Add(1)
+		writeError(w, aerr)
+		return
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		counter.Errors.Add(1)
+		writeError(w, errInternal(fmt.Errorf("encode %s response: %w", op, err)))
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("x-amzn-RequestId", newUUID())
+	w.WriteHeader(http.StatusOK)
+	w.Write(body) //nolint:errcheck // the client went away
+}
+
+func (s *Service) handle(ctx context.Context, op string, r *http.Request) (any, *apiError) {
+	if r.Method != http.MethodPost {
+		return nil, errInvalidAction(op)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxRequestBytes))
+	if err != nil {
+		return nil, errSerialization(fmt.Errorf("read body: %w", err))
+	}
+	in, err := parseRequest(op, body)
+	if err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) {
+			return nil, ae
+		}
+		return nil, errSerialization(err)
+	}
+	return s.dispatch(ctx, op, in)
+}
+
+// dispatch runs the operation whose input type in is.
+func (s *Service) dispatch(ctx context.Context, op string, in any) (any, *apiError) {
+	switch in := in.(type) {
+	case *createQueueInput:
+		return s.createQueue(in)
+	case *getQueueURLInput:
+		return s.getQueueURL(in)
+	case *listQueuesInput:
+		return s.listQueues(in)
+	case *queueRef:
+		switch op {
+		case "DeleteQueue":
+			return s.deleteQueue(in)
+		case "PurgeQueue":
+			return s.purgeQueue(in)
+		default:
+			return s.listQueueTags(in)
+		}
+	case *getQueueAttributesInput:
+		return s.getQueueAttributes(in)
+	case *setQueueAttributesInput:
+		return s.setQueueAttributes(in)
+	case *tagQueueInput:
+		return s.tagQueue(in)
+	case *untagQueueInput:
+		return s.untagQueue(in)
+	case *sendMessageInput:
+		return s.sendMessage(in)
+	case *sendMessageBatchInput:
+		return s.sendMessageBatch(in)
+	case *receiveMessageInput:
+		return s.receiveMessage(ctx, in)
+	case *deleteMessageInput:
+		return s.deleteMessage(in)
+	case *deleteMessageBatchInput:
+		return s.deleteMessageBatch(in)
+	case *changeVisibilityInput:
+		return s.changeVisibility(in)
+	case *changeVisibilityBatchInput:
+		return s.changeVisibilityBatch(in)
+	case *listDLQSourcesInput:
+		return s.listDLQSources(in)
+	case *startMoveTaskInput:
+		return s.startMoveTask(in)
+	case *listMoveTasksInput:
+		return s.listMoveTasks(in)
+	case *cancelMoveTaskInput:
+		return s.cancelMoveTask(in)
+	}
+	return nil, errInvalidAction(describe(in))
+}
+
+// writeError answers in the awsQueryCompatible JSON form.
+func writeError(w http.ResponseWriter, e *apiError) {
+	fault := "Sender"
+	if !e.sender {
+		fault = "Receiver"
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("x-amzn-query-error", e.query+";"+fault)
+	w.Header().Set("x-amzn-RequestId", newUUID())
+	w.WriteHeader(e.status)
+	body, _ := json.Marshal(map[string]string{"__type": "com.amazonaws.sqs#" + e.shape, "message": e.message})
+	w.Write(body) //nolint:errcheck // the client went away
+}
+
+// newUUID returns a random RFC 4122 version 4 UUID, the form of message
+// ids and request ids.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// queueByURL finds the queue a QueueUrl names. Only the account and name
+// in the path matter, so clients may reach us as localhost or 127.0.0.1.
+func (s *Service) queueByURL(raw *string) (*queue, *apiError) {
+	if raw == nil || *raw == "" {
+		return nil, errMissingParameter("QueueUrl")
+	}
+	path := *raw
+	if strings.Contains(path, "://") {
+		u, err := url.Parse(path)
+		if err != nil {
+			return nil, errInvalidAddress(path)
+		}
+		path = u.Path
+	}
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	var name string
+	switch len(parts) {
+	case 1:
+		name = parts[0]
+	case 2:
+		if parts[0] != s.opts.AccountID {
+			return nil, errQueueDoesNotExist()
+		}
+		name = parts[1]
+	default:
+		return nil, errInvalidAddress(*raw)
+	}
+	return s.queueByName(name)
+}
+
+func (s *Service) queueByName(name string) (*queue, *apiError) {
+	s.mu.RLock()
+	q := s.queues[name]
+	s.mu.RUnlock()
+	if q == nil {
+		return nil, errQueueDoesNotExist()
+	}
+	return q, nil
+}
+
+// queueByARN finds a queue of this account and region by ARN.
+func (s *Service) queueByARN(arn string) *queue {
+	prefix := "arn:aws:sqs:" + s.opts.Region + ":" + s.opts.AccountID + ":"
+	if !strings.HasPrefix(arn, prefix) {
+		return nil
+	}
+	q, _ := s.queueByName(strings.TrimPrefix(arn, prefix))
+	return q
+}
+
+// SendToQueue enqueues a message on the queue with the given ARN, as SNS
+// delivery does, with SendMessage's validation. It returns an error if the
+// queue does not exist or the message is invalid for it.
+func (s *Service) SendToQueue(queueARN, body string, attrs map[string]awsmsg.Attribute) error {
+	q := s.queueByARN(queueARN)
+	if q == nil {
+		return fmt.Errorf("send to %s: %w", queueARN, errQueueDoesNotExist())
+	}
+	in := &sendMessageInput{MessageBody: &body}
+	if len(attrs) > 0 {
+		in.MessageAttributes = make(map[string]attributeValue, len(attrs))
+		for n, a := range attrs {
+			v := attributeValue{DataType: a.DataType}
+			if isBinaryType(a.DataType) {
+				v.BinaryValue = a.BinaryValue
+			} else {
+				sv := a.StringValue
+				v.StringValue = &sv
+			}
+			in.MessageAttributes[n] = v
+		}
+	}
+	res, ch, aerr := s.send(q, in, 0)
+	if aerr != nil {
+		return fmt.Errorf("send to %s: %w", queueARN, aerr)
+	}
+	if err := wait(ch); err != nil {
+		return fmt.Errorf("send to %s: %w", queueARN, err)
+	}
+	_ = res
+	return nil
+}
+
+// sleepCtx waits d unless ctx ends or the service closes first.
+func (s *Service) sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+	case <-s.closing:
+	}
+	return false
+}

@@ -1,0 +1,112 @@
+package sqs
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// apiError is an SQS error as the wire carries it: the modelled shape name
+// goes in the JSON __type, the legacy query code in x-amzn-query-error.
+type apiError struct {
+	status  int
+	shape   string // e.g. QueueDoesNotExist
+	query   string // e.g. AWS.SimpleQueueService.NonExistentQueue
+	sender  bool   // client fault
+	message string
+}
+
+func (e *apiError) Error() string { return e.shape + ": " + e.message }
+
+func newErr(status int, shape, query, format string, args ...any) *apiError {
+	if query == "" {
+		query = shape
+	}
+	return &apiError{status: status, shape: shape, query: query, sender: status < 500, message: fmt.Sprintf(format, args...)}
+}
+
+// The errors of the SQS model, with the status and query code the SDK's
+// schema gives each (service/sqs/schemas); shapes without a query trait
+// use their own name, as AWS does.
+func errQueueDoesNotExist() *apiError {
+	return newErr(400, "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.")
+}
+
+func errQueueNameExists(name string) *apiError {
+	return newErr(400, "QueueNameExists", "QueueAlreadyExists", "A queue already exists with the same name and a different value for attribute(s) of %s.", name)
+}
+
+func errInvalidAttributeName(format string, args ...any) *apiError {
+	return newErr(400, "InvalidAttributeName", "", format, args...)
+}
+
+func errInvalidAttributeValue(format string, args ...any) *apiError {
+	return newErr(400, "InvalidAttributeValue", "", format, args...)
+}
+
+func errInvalidParameterValue(format string, args ...any) *apiError {
+	return newErr(400, "InvalidParameterValue", "", format, args...)
+}
+
+func errMissingParameter(name string) *apiError {
+	return newErr(400, "MissingParameter", "", "The request must contain the parameter %s.", name)
+}
+
+func errInvalidMessageContents(format string, args ...any) *apiError {
+	return newErr(400, "InvalidMessageContents", "", format, args...)
+}
+
+func errReceiptHandleIsInvalid(handle string) *apiError {
+	return newErr(404, "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid", "The input receipt handle \"%s\" is not a valid receipt handle.", handle)
+}
+
+func errMessageNotInflight() *apiError {
+	return newErr(400, "MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight", "The message referred to is not in flight.")
+}
+
+func errEmptyBatch() *apiError {
+	return newErr(400, "EmptyBatchRequest", "AWS.SimpleQueueService.EmptyBatchRequest", "There should be at least one entry in the request.")
+}
+
+func errTooManyEntries(n int) *apiError {
+	return newErr(400, "TooManyEntriesInBatchRequest", "AWS.SimpleQueueService.TooManyEntriesInBatchRequest", "Maximum number of entries per request are 10. You have sent %d.", n)
+}
+
+func errBatchIDsNotDistinct(id string) *apiError {
+	return newErr(400, "BatchEntryIdsNotDistinct", "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", "Id %s repeated.", id)
+}
+
+func errInvalidBatchEntryID() *apiError {
+	return newErr(400, "InvalidBatchEntryId", "AWS.SimpleQueueService.InvalidBatchEntryId", "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.")
+}
+
+func errBatchTooLong(size, limit int) *apiError {
+	return newErr(400, "BatchRequestTooLong", "AWS.SimpleQueueService.BatchRequestTooLong", "Batch requests cannot be longer than %d bytes. You have sent %d bytes.", limit, size)
+}
+
+func errPurgeInProgress(name string) *apiError {
+	return newErr(400, "PurgeQueueInProgress", "AWS.SimpleQueueService.PurgeQueueInProgress", "Only one PurgeQueue operation on %s is allowed every 60 seconds.", name)
+}
+
+func errUnsupportedOperation(format string, args ...any) *apiError {
+	return newErr(400, "UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", format, args...)
+}
+
+func errResourceNotFound(format string, args ...any) *apiError {
+	return newErr(404, "ResourceNotFoundException", "ResourceNotFoundException", format, args...)
+}
+
+func errInvalidAddress(addr string) *apiError {
+	return newErr(404, "InvalidAddress", "InvalidAddress", "The address %s is not valid for this endpoint.", addr)
+}
+
+func errInvalidAction(op string) *apiError {
+	return newErr(400, "InvalidAction", "", "The action %s is not valid for this endpoint.", op)
+}
+
+func errSerialization(err error) *apiError {
+	return &apiError{status: 400, shape: "SerializationException", query: "SerializationException", sender: true, message: "cannot read request: " + err.Error()}
+}
+
+func errInternal(err error) *apiError {
+	return &apiError{status: http.StatusInternalServerError, shape: "InternalError", query: "InternalError", message: "localcloud: " + err.Error()}
+}
