@@ -2,9 +2,9 @@ package sns
 
 import (
 	"cmp"
-	"slices"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"go.etcd.io/bbolt"
 )
