@@ -290,3 +290,6 @@ func TestMain(m *testing.M) {
 	motoTB.close()
 	os.Exit(code)
 }
+
+// localcloudOptions is the default configuration of a localcloud backend.
+func localcloudOptions() localcloud.Options { return localcloud.Options{} }
