@@ -18,6 +18,11 @@ var (
 	claimsBucket   = []byte("claims")
 )
 
+// errNoChange rolls back a write transaction that found nothing to write:
+// a commit would fsync for nothing, and redelivered events and retried
+// POSTs take exactly these paths.
+var errNoChange = errors.New("no change")
+
 // Bolt is the embedded Store on a bbolt file, for running without AWS.
 // bbolt runs one write transaction at a time, so each conditional write is
 // a read-check-write inside a single transaction: the same outcomes as
@@ -152,13 +157,13 @@ func (b *Bolt) MarkNotified(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("mark request %s notified: %w", id, err)
 	}
-	return b.db.Update(func(tx *bbolt.Tx) error {
+	err := b.db.Update(func(tx *bbolt.Tx) error {
 		cur, err := getRequest(tx, id)
 		if err != nil {
 			return err
 		}
 		if cur.Notified {
-			return nil
+			return errNoChange
 		}
 		cur.Notified = true
 		if err := putJSON(tx.Bucket(requestsBucket), id, cur); err != nil {
@@ -166,6 +171,10 @@ func (b *Bolt) MarkNotified(ctx context.Context, id string) error {
 		}
 		return nil
 	})
+	if errors.Is(err, errNoChange) {
+		return nil
+	}
+	return err
 }
 
 // ClaimKey stores c unless a live claim for (Scope, Key) exists.
@@ -189,7 +198,7 @@ func (b *Bolt) ClaimKey(ctx context.Context, c Claim) (Claim, bool, error) {
 			}
 			if !claimExpired(old, now) {
 				existing = tidyClaim(old)
-				return nil
+				return errNoChange
 			}
 		}
 		if err := putJSON(bucket, name, c); err != nil {
@@ -198,7 +207,7 @@ func (b *Bolt) ClaimKey(ctx context.Context, c Claim) (Claim, bool, error) {
 		existing, won = c, true
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errNoChange) {
 		return Claim{}, false, err
 	}
 	return existing, won, nil
