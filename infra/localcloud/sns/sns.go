@@ -159,9 +159,9 @@ func writeResult(w http.ResponseWriter, requestID, action, result string) {
 	var b strings.Builder
 	b.Grow(len(result) + 256)
 	b.WriteString(`<` + action + `Response xmlns="` + Namespace + `">`)
-	if result != "" {
-		b.WriteString(`<` + action + `Result>` + result + `</` + action + `Result>`)
-	}
+	// Always a Result element, even empty: the SDK's deserializers for
+	// operations without output (TagResource…) look for it.
+	b.WriteString(`<` + action + `Result>` + result + `</` + action + `Result>`)
 	b.WriteString(`<ResponseMetadata><RequestId>` + requestID + `</RequestId></ResponseMetadata></` + action + `Response>`)
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("x-amzn-RequestId", requestID)

@@ -10,7 +10,9 @@ import (
 
 func str(v string) awsmsg.Attribute { return awsmsg.Attribute{DataType: "String", StringValue: v} }
 func num(v string) awsmsg.Attribute { return awsmsg.Attribute{DataType: "Number", StringValue: v} }
-func arr(v string) awsmsg.Attribute { return awsmsg.Attribute{DataType: "String.Array", StringValue: v} }
+func arr(v string) awsmsg.Attribute {
+	return awsmsg.Attribute{DataType: "String.Array", StringValue: v}
+}
 
 type attrs = map[string]awsmsg.Attribute
 
