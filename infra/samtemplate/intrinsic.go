@@ -483,7 +483,7 @@ func (e *evaluator) condition(body any) (bool, error) {
 		case "Condition":
 			name, ok := arg.(string)
 			if !ok {
-				return false, fmt.Errorf("Condition takes a name")
+				return false, fmt.Errorf("condition function takes a name")
 			}
 			return e.conditionNamed(name)
 		case "Fn::Equals":

@@ -109,7 +109,7 @@ func Parse(data []byte) (*Template, error) {
 			err = eachEntry(val, func(name string, v any) error {
 				m, ok := v.(map[string]any)
 				if !ok {
-					return fmt.Errorf("Globals.%s is not a mapping", name)
+					return fmt.Errorf("globals section %s is not a mapping", name)
 				}
 				t.Globals[name] = m
 				return nil
@@ -187,12 +187,12 @@ func parseParameter(name string, v any) (Parameter, error) {
 	p := Parameter{Name: name}
 	var err error
 	if p.Type, err = scalarString(m["Type"]); err != nil || p.Type == "" {
-		return p, fmt.Errorf("Type missing or invalid")
+		return p, fmt.Errorf("property Type missing or invalid")
 	}
 	if d, ok := m["Default"]; ok {
 		s, err := scalarString(d)
 		if err != nil {
-			return p, fmt.Errorf("Default: %w", err)
+			return p, fmt.Errorf("property Default: %w", err)
 		}
 		p.Default = &s
 	}
@@ -236,13 +236,13 @@ func parseResource(name string, v any) (Resource, error) {
 	r := Resource{LogicalID: name}
 	typ, ok := m["Type"].(string)
 	if !ok || typ == "" {
-		return r, fmt.Errorf("Type missing")
+		return r, fmt.Errorf("property Type missing")
 	}
 	r.Type = typ
 	r.Condition, _ = m["Condition"].(string)
 	if p, ok := m["Properties"]; ok && p != nil {
 		if r.Properties, ok = p.(map[string]any); !ok {
-			return r, fmt.Errorf("Properties is not a mapping")
+			return r, fmt.Errorf("property Properties is not a mapping")
 		}
 	}
 	if r.Properties == nil {
@@ -271,7 +271,7 @@ func parseOutput(name string, v any) (Output, error) {
 	}
 	o := Output{Name: name, Value: m["Value"]}
 	if _, ok := m["Value"]; !ok {
-		return o, fmt.Errorf("Value missing")
+		return o, fmt.Errorf("property Value missing")
 	}
 	o.Description, _ = m["Description"].(string)
 	o.Condition, _ = m["Condition"].(string)

@@ -218,7 +218,7 @@ func buildQueuePolicy(res ResolvedResource, queues []Queue) (QueuePolicy, error)
 	p := QueuePolicy{LogicalID: res.LogicalID}
 	urls, err := toStrings(res.Properties["Queues"])
 	if err != nil {
-		return p, fmt.Errorf("Queues: %w", err)
+		return p, fmt.Errorf("property Queues: %w", err)
 	}
 	for _, u := range urls {
 		found := ""
@@ -228,7 +228,7 @@ func buildQueuePolicy(res ResolvedResource, queues []Queue) (QueuePolicy, error)
 			}
 		}
 		if found == "" {
-			return p, fmt.Errorf("Queues: %s is no queue of this template", u)
+			return p, fmt.Errorf("property Queues: %s is no queue of this template", u)
 		}
 		p.Queues = append(p.Queues, found)
 	}
@@ -266,7 +266,7 @@ func parseStatements(v any) ([]Statement, error) {
 	for i, r := range raw {
 		m, ok := r.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("Statement[%d] is not a mapping", i)
+			return nil, fmt.Errorf("statement %d is not a mapping", i)
 		}
 		var s Statement
 		var err error
@@ -369,7 +369,7 @@ func buildFunction(res ResolvedResource, ref ResourceRef, rv Resolver, queueByAR
 		return f, fmt.Errorf("Metadata.BuildMethod: %w", err)
 	}
 	if f.Architectures, err = toStrings(p["Architectures"]); err != nil {
-		return f, fmt.Errorf("Architectures: %w", err)
+		return f, fmt.Errorf("property Architectures: %w", err)
 	}
 	if len(f.Architectures) == 0 {
 		f.Architectures = []string{"x86_64"}
@@ -392,13 +392,13 @@ func buildFunction(res ResolvedResource, ref ResourceRef, rv Resolver, queueByAR
 		if vars, ok := env["Variables"].(map[string]any); ok {
 			for k, v := range vars {
 				if f.Environment[k], err = scalarString(v); err != nil {
-					return f, fmt.Errorf("Environment.%s: %w", k, err)
+					return f, fmt.Errorf("environment variable %s: %w", k, err)
 				}
 			}
 		}
 	}
 	if f.Policies, err = functionStatements(p["Policies"]); err != nil {
-		return f, fmt.Errorf("Policies: %w", err)
+		return f, fmt.Errorf("property Policies: %w", err)
 	}
 	events, _ := p["Events"].(map[string]any)
 	for _, name := range sortedKeys(events) {
@@ -511,7 +511,7 @@ func buildAlarm(res ResolvedResource) (Alarm, error) {
 	if th, ok := p["Threshold"]; ok {
 		f, err := toFloat(th)
 		if err != nil {
-			return a, fmt.Errorf("Threshold: %w", err)
+			return a, fmt.Errorf("property Threshold: %w", err)
 		}
 		a.Threshold = f
 	}
