@@ -1,0 +1,72 @@
+package watcher
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/eventchain/eventchain/internal/awsenv"
+)
+
+// Defaults for settings the template may leave out.
+const (
+	DefaultTimeout     = 600 * time.Second
+	DefaultBackoffBase = 5 * time.Second
+	DefaultBackoffMax  = 60 * time.Second
+)
+
+// Config is the watcher's configuration.
+type Config struct {
+	EventsTopicARN string        // EVENTS_TOPIC_ARN
+	QueueURL       string        // QUEUE_URL: the watch queue (visibility changes)
+	DLQURL         string        // DLQ_URL
+	Timeout        time.Duration // WATCH_TIMEOUT_SECONDS
+	BackoffBase    time.Duration // WATCH_BACKOFF_BASE_SECONDS
+	BackoffMax     time.Duration // WATCH_BACKOFF_MAX_SECONDS
+}
+
+// LoadConfig reads the watcher's settings.
+func LoadConfig(lookup awsenv.Lookup) (Config, error) {
+	cfg := Config{Timeout: DefaultTimeout, BackoffBase: DefaultBackoffBase, BackoffMax: DefaultBackoffMax}
+	var err error
+	if cfg.EventsTopicARN, err = awsenv.Required(lookup, "EVENTS_TOPIC_ARN"); err != nil {
+		return Config{}, err
+	}
+	cfg.QueueURL, _ = lookup("QUEUE_URL")
+	cfg.DLQURL, _ = lookup("DLQ_URL")
+	for _, s := range []struct {
+		key string
+		dst *time.Duration
+	}{
+		{"WATCH_TIMEOUT_SECONDS", &cfg.Timeout},
+		{"WATCH_BACKOFF_BASE_SECONDS", &cfg.BackoffBase},
+		{"WATCH_BACKOFF_MAX_SECONDS", &cfg.BackoffMax},
+	} {
+		v, ok := lookup(s.key)
+		if !ok || v == "" {
+			continue
+		}
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || n <= 0 {
+			return Config{}, fmt.Errorf("%s %q: want a positive number of seconds", s.key, v)
+		}
+		*s.dst = time.Duration(n * float64(time.Second))
+	}
+	if cfg.BackoffMax < cfg.BackoffBase {
+		return Config{}, fmt.Errorf("WATCH_BACKOFF_MAX_SECONDS (%v) is below WATCH_BACKOFF_BASE_SECONDS (%v)", cfg.BackoffMax, cfg.BackoffBase)
+	}
+	return cfg, nil
+}
+
+// Backoff is the redelivery delay after the receiveCount-th receive: base
+// doubled per earlier receive, capped at max.
+func Backoff(receiveCount int, base, max time.Duration) time.Duration {
+	d := base
+	for i := 1; i < receiveCount; i++ {
+		if d >= max/2 {
+			return max
+		}
+		d *= 2
+	}
+	return min(d, max)
+}
