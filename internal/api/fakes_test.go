@@ -333,3 +333,8 @@ func errField(body map[string]any, name string) string {
 }
 
 const validBody = `{"imageId":"ami-0123456789abcdef0","instanceType":"t3.micro","count":1}`
+
+// discardPublisher accepts everything and keeps nothing (benchmarks).
+type discardPublisher struct{}
+
+func (discardPublisher) Publish(context.Context, ...event.Envelope) error { return nil }

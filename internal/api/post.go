@@ -77,9 +77,8 @@ func (h *Handler) post(ctx context.Context, log *slog.Logger, req events.APIGate
 
 	replay := false
 	if hasKey {
-		sum := sha256.Sum256(lr.canonical())
 		claim := status.Claim{
-			Scope: scope, Key: key, BodyHash: hex.EncodeToString(sum[:]),
+			Scope: scope, Key: key, BodyHash: hashOf(lr),
 			RequestIDs: ids, CreatedAt: now, ExpiresAt: now.Add(h.claimTTL),
 		}
 		existing, won, err := h.store.ClaimKey(ctx, claim)
@@ -377,4 +376,10 @@ func callerScope(req events.APIGatewayV2HTTPRequest) string {
 		}
 	}
 	return AnonymousCaller
+}
+
+// hashOf is the body hash an Idempotency-Key claim binds.
+func hashOf(lr launchRequest) string {
+	sum := sha256.Sum256(lr.canonical())
+	return hex.EncodeToString(sum[:])
 }
