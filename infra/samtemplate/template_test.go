@@ -472,7 +472,7 @@ func TestLeastPrivilege(t *testing.T) {
 		ec2Allowed  bool
 		tableAccess []string
 	}{
-		{fn: "api", publishTo: []string{events.ARN}, tableAccess: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:TransactWriteItems"}},
+		{fn: "api", publishTo: []string{events.ARN}, tableAccess: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:TransactWriteItems"}},
 		{fn: "launcher", publishTo: []string{events.ARN}, ownQueue: "LaunchQueue", ownDLQ: "LaunchDLQ", ec2Allowed: true, tableAccess: []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}},
 		{fn: "watcher", publishTo: []string{events.ARN}, ownQueue: "WatchQueue", ownDLQ: "WatchDLQ", ec2Allowed: true, tableAccess: []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}},
 		{fn: "notifier", publishTo: []string{notes.ARN}, ownQueue: "NotifyQueue", ownDLQ: "NotifyDLQ", tableAccess: []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}},
