@@ -637,7 +637,7 @@ func TestSQSStateSurvivesRestart(t *testing.T) {
 	if err != nil || len(got.Messages) != 1 {
 		t.Fatalf("receive: %v", err)
 	}
-	b = restartLocal(t, b)
+	restartLocal(t, b)
 	all := map[string]bool{}
 	deadline := time.Now().Add(5 * time.Second)
 	for len(all) < 2 && time.Now().Before(deadline) {

@@ -3,7 +3,6 @@ package sqs
 import (
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"go.etcd.io/bbolt"
 )
@@ -80,5 +79,3 @@ func sortDedup(entries []dedupRecord) {
 		}
 	}
 }
-
-var _ = time.Second

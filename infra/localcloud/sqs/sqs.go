@@ -41,12 +41,11 @@ type Service struct {
 	mu     sync.RWMutex
 	queues map[string]*queue // by name
 
-	tasks    moveTasks
-	closing  chan struct{}
-	closeMu  sync.Once
-	workers  sync.WaitGroup
-	baseURL  string
-	sequence uint64 // for request ids
+	tasks   moveTasks
+	closing chan struct{}
+	closeMu sync.Once
+	workers sync.WaitGroup
+	baseURL string
 }
 
 // New creates the service, loading any state kept in opts.DB.
@@ -295,17 +294,4 @@ func (s *Service) SendToQueue(queueARN, body string, attrs map[string]awsmsg.Att
 	}
 	_ = res
 	return nil
-}
-
-// sleepCtx waits d unless ctx ends or the service closes first.
-func (s *Service) sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-	case <-s.closing:
-	}
-	return false
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Bucket layout: one bucket of queue records, and per queue one bucket of
@@ -115,7 +116,7 @@ func apply(tx *bbolt.Tx, ws []write) error {
 	for _, w := range ws {
 		switch {
 		case w.dropBckt:
-			if err := tx.DeleteBucket(w.bucket); err != nil && !errors.Is(err, bbolt.ErrBucketNotFound) {
+			if err := tx.DeleteBucket(w.bucket); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 				return err
 			}
 		case w.val != nil:

@@ -1,0 +1,62 @@
+package sqs
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	"go.etcd.io/bbolt"
+)
+
+// BenchmarkSendMessage measures SendMessage through the SDK over HTTP from
+// 4 concurrent clients, in memory and with a bbolt file.
+func BenchmarkSendMessage(b *testing.B) {
+	for _, durable := range []bool{false, true} {
+		name := "memory"
+		if durable {
+			name = "disk"
+		}
+		b.Run(name, func(b *testing.B) {
+			var db *bbolt.DB
+			if durable {
+				var err error
+				if db, err = bbolt.Open(filepath.Join(b.TempDir(), "b.db"), 0o600, nil); err != nil {
+					b.Fatal(err)
+				}
+				defer db.Close()
+			}
+			srv := httptest.NewUnstartedServer(nil)
+			srv.Start()
+			defer srv.Close()
+			s, err := New(Options{BaseURL: srv.URL, DB: db})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			srv.Config.Handler = s
+			client := awssqs.New(awssqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+				Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+			ctx := context.Background()
+			q, err := client.CreateQueue(ctx, &awssqs.CreateQueueInput{QueueName: aws.String("bench")})
+			if err != nil {
+				b.Fatal(err)
+			}
+			// 4 concurrent clients: RunParallel starts parallelism × GOMAXPROCS goroutines.
+			b.SetParallelism(max(1, 4/runtime.GOMAXPROCS(0)))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := client.SendMessage(ctx, &awssqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(`{"type":"launch.requested"}`)}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
