@@ -36,7 +36,7 @@ func parseSQSARN(arn string) (name string, ok bool) {
 func parseRedrivePolicy(v string) (string, error) {
 	var rp map[string]any
 	if err := json.Unmarshal([]byte(v), &rp); err != nil {
-		return "", errors.New("Redrive policy is not a valid JSON")
+		return "", errors.New("redrive policy is not a valid JSON")
 	}
 	target, ok := rp["deadLetterTargetArn"].(string)
 	if !ok || target == "" {
@@ -47,7 +47,7 @@ func parseRedrivePolicy(v string) (string, error) {
 	}
 	for k := range rp {
 		if k != "deadLetterTargetArn" {
-			return "", errors.New("Unknown property " + k)
+			return "", errors.New("unknown property " + k)
 		}
 	}
 	return target, nil
