@@ -6,15 +6,21 @@ BUILD_DIR := .aws-sam/build
 GOFLAGS_LAMBDA := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LDFLAGS := -s -w
 
-.PHONY: help build test lint validate docs deploy run bench clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: help build test lint validate docs deploy run bench clean $(addprefix build-,$(FUNCTIONS)) build-ApiFunction build-LauncherFunction build-WatcherFunction build-NotifierFunction
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 build: $(addprefix build-,$(FUNCTIONS)) ## stripped arm64 bootstrap per function under .aws-sam/build
 
-build-%:
+$(addprefix build-,$(FUNCTIONS)): build-%:
 	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o $(BUILD_DIR)/$*/bootstrap ./functions/$*
+
+# `sam build` runs these (template.yaml: BuildMethod makefile) with
+# ARTIFACTS_DIR set; they build the same binary as `make build`.
+build-ApiFunction build-LauncherFunction build-WatcherFunction build-NotifierFunction:
+	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o $(ARTIFACTS_DIR)/bootstrap \
+		./functions/$(shell echo '$@' | sed -e 's/^build-//' -e 's/Function$$//' | tr A-Z a-z)
 
 test: ## all tests, with the race detector
 	$(GO) test -race -count=1 ./...
