@@ -21,6 +21,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "docs":
 		err = runDocs(args[1:], stdout)
+	case "localcloud":
+		err = runLocalcloud(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return 0
