@@ -21,6 +21,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "docs":
 		err = runDocs(args[1:], stdout)
+	case "run":
+		err = runLocal(args[1:], stdout, stderr)
 	case "localcloud":
 		err = runLocalcloud(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -42,6 +44,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: eventchain <command> [flags]
 
 commands:
+  run     run the whole pipeline locally (API on 127.0.0.1:3000, localcloud on 127.0.0.1:4566)
   docs    print the event catalog as Markdown (make docs writes it to docs/events.md)
   help    show this text
 `)

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/eventchain/eventchain/infra/local"
+	"github.com/eventchain/eventchain/infra/samtemplate"
+	"github.com/eventchain/eventchain/internal/event"
+)
+
+// localDefaults are the parameter overrides `eventchain run` applies unless
+// the user sets them: quiet function logs (the runner prints one readable
+// line per step instead) and a watcher that checks often, so the chain
+// finishes in seconds. Everything else is the template's own default.
+var localDefaults = map[string]string{
+	"LogLevel":                "WARN",
+	"BatchingWindowSeconds":   "0",
+	"WatchBackoffBaseSeconds": "1",
+	"WatchBackoffMaxSeconds":  "5",
+}
+
+// runLocal runs the whole pipeline on this machine until SIGINT or SIGTERM.
+func runLocal(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	tmpl := fs.String("template", local.DefaultTemplate, "SAM template to run")
+	overrides := fs.String("parameter-overrides", "", `SAM-style overrides, e.g. "LauncherConcurrency=4 LogLevel=INFO"`)
+	port := fs.Int("port", 3000, "port of the HTTP API on 127.0.0.1")
+	cloudPort := fs.Int("cloud-port", 4566, "port of localcloud (SQS, SNS, EC2) on 127.0.0.1")
+	data := fs.String("data", local.DefaultDataDir, "directory keeping localcloud's and the status store's state")
+	memory := fs.Bool("memory", false, "keep no state on disk (overrides --data)")
+	bootDelay := fs.Duration("ec2-boot-delay", 2*time.Second, "how long emulated instances stay pending")
+	ec2Rate := fs.Float64("ec2-rate", 0, "EC2 API calls per second before RequestLimitExceeded (0: no limit)")
+	ec2Burst := fs.Int("ec2-burst", 0, "EC2 API burst (default: the rate, at least 1)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	params, err := samtemplate.ParseOverrides(*overrides)
+	if err != nil {
+		return err
+	}
+	for k, v := range localDefaults {
+		if _, set := params[k]; !set {
+			params[k] = v
+		}
+	}
+	dataDir := *data
+	if *memory {
+		dataDir = ""
+	}
+
+	log := &chainLog{w: stdout}
+	opts := local.Options{
+		Template:       *tmpl,
+		Overrides:      params,
+		APIAddr:        net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)),
+		CloudAddr:      net.JoinHostPort("127.0.0.1", strconv.Itoa(*cloudPort)),
+		DataDir:        dataDir,
+		EC2BootDelay:   *bootDelay,
+		EC2RateLimit:   *ec2Rate,
+		EC2Burst:       *ec2Burst,
+		Logger:         slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		ObserveBatch:   log.batch,
+		ObserveRequest: log.request,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r, err := local.Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if err := r.Template.CheckInvariants(); err != nil {
+		fmt.Fprintf(stderr, "warning: with these overrides the template breaks its invariants:\n%v\n", err)
+	}
+	printBanner(stdout, r, dataDir, params)
+
+	notes, err := r.TailNotifications(ctx, "NotificationsTopic", log.notification)
+	if err != nil {
+		fmt.Fprintf(stderr, "warning: notifications are not shown: %v\n", err)
+	}
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "stopping: waiting for running invocations…")
+	if notes != nil {
+		notes()
+	}
+	return r.Close()
+}
+
+func printBanner(w io.Writer, r *local.Runner, dataDir string, params map[string]string) {
+	state := dataDir
+	if state == "" {
+		state = "memory only"
+	}
+	keys := slices.Sorted(maps.Keys(params))
+	var ov []string
+	for _, k := range keys {
+		ov = append(ov, k+"="+params[k])
+	}
+	fmt.Fprintf(w, `eventchain is running locally.
+  API         %s   (loopback only; no signature check, caller %s)
+  localcloud  %s   (SQS, SNS, EC2: aws --endpoint-url %s …)
+  state       %s
+  overrides   %s
+
+Try:
+  curl -si -XPOST %s/launches -H 'content-type: application/json' \
+    -d '{"imageId":"ami-0abcdef1234567890","instanceType":"t3.micro","count":1,"tags":{"team":"demo"}}'
+  curl -s %s/launches/<requestId>
+
+Ctrl-C stops.
+`, r.APIURL(), local.LocalIdentity.UserARN, r.CloudURL(), r.CloudURL(), state, strings.Join(ov, " "), r.APIURL(), r.APIURL())
+}
+
+// chainLog prints one readable line per step of the chain.
+type chainLog struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *chainLog) line(function, what, requestID, outcome string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if requestID == "" {
+		requestID = "-"
+	}
+	fmt.Fprintf(l.w, "%s  %-9s %-18s %-36s  %s\n", time.Now().Format("15:04:05.000"), function, what, requestID, outcome)
+}
+
+func (l *chainLog) request(method, path string, status int, _ string, took time.Duration) {
+	l.line("api", method+" "+path, "", fmt.Sprintf("%d (%s)", status, took.Round(time.Millisecond)))
+}
+
+func (l *chainLog) batch(o local.BatchOutcome) {
+	failed := map[string]bool{}
+	for _, id := range o.Failed {
+		failed[id] = true
+	}
+	for _, rec := range o.Records {
+		typ, subject := "?", ""
+		if env, err := event.Decode([]byte(rec.Body)); err == nil {
+			typ, subject = env.Type, env.Subject
+		} else if a, ok := rec.MessageAttributes[event.AttrType]; ok && a.StringValue != nil {
+			typ = *a.StringValue
+		}
+		outcome := "ok"
+		switch {
+		case o.Err != nil:
+			outcome = "failed: " + o.Err.Error()
+		case failed[rec.MessageId]:
+			outcome = "retry later (receive " + rec.Attributes["ApproximateReceiveCount"] + ")"
+		}
+		l.line(o.Function, typ, subject, fmt.Sprintf("%s (%s)", outcome, o.Took.Round(time.Millisecond)))
+	}
+}
+
+func (l *chainLog) notification(body string) {
+	var n struct {
+		RequestID string `json:"requestId"`
+		Status    string `json:"status"`
+		Error     *struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(body), &n); err != nil {
+		l.line("notify", "notification", "", "unreadable: "+err.Error())
+		return
+	}
+	outcome := n.Status
+	if n.Error != nil {
+		outcome += " " + n.Error.Code
+	}
+	l.line("notify", "notification", n.RequestID, outcome)
+}
+

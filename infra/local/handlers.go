@@ -1,0 +1,56 @@
+package local
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/eventchain/eventchain/internal/api"
+	"github.com/eventchain/eventchain/internal/awsenv"
+	"github.com/eventchain/eventchain/internal/launcher"
+	"github.com/eventchain/eventchain/internal/notifier"
+	"github.com/eventchain/eventchain/internal/status"
+	"github.com/eventchain/eventchain/internal/watcher"
+)
+
+// handlers builds each function's handler by its short name (the template's
+// logical id without "Function", as functions/<name> is named), exactly as
+// its main.go does in Lambda, but with the template's resolved Environment
+// as lookup and the shared embedded status store.
+var handlers = map[string]func(ctx context.Context, lookup awsenv.Lookup, store status.Store) (any, error){
+	"api": func(ctx context.Context, lookup awsenv.Lookup, store status.Store) (any, error) {
+		h, err := api.NewFromEnv(ctx, lookup, store)
+		if err != nil {
+			return nil, err
+		}
+		return HTTPHandler(h.Handle), nil
+	},
+	"launcher": func(ctx context.Context, lookup awsenv.Lookup, store status.Store) (any, error) {
+		h, err := launcher.NewFromEnv(ctx, lookup, store)
+		if err != nil {
+			return nil, err
+		}
+		return SQSHandler(h.Handle), nil
+	},
+	"watcher": func(ctx context.Context, lookup awsenv.Lookup, store status.Store) (any, error) {
+		h, err := watcher.NewFromEnv(ctx, lookup, store)
+		if err != nil {
+			return nil, err
+		}
+		return SQSHandler(h.Handle), nil
+	},
+	"notifier": func(ctx context.Context, lookup awsenv.Lookup, store status.Store) (any, error) {
+		h, err := notifier.NewFromEnv(ctx, lookup, store)
+		if err != nil {
+			return nil, err
+		}
+		return SQSHandler(h.Handle), nil
+	},
+}
+
+func buildHandler(ctx context.Context, name string, lookup awsenv.Lookup, store status.Store) (any, error) {
+	build, ok := handlers[name]
+	if !ok {
+		return nil, fmt.Errorf("template function %q has no handler in this build (known: api, launcher, watcher, notifier)", name)
+	}
+	return build(ctx, lookup, store)
+}

@@ -1,0 +1,343 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/eventchain/eventchain/infra/localcloud"
+	"github.com/eventchain/eventchain/infra/samtemplate"
+	"github.com/eventchain/eventchain/internal/status"
+)
+
+// Defaults of local mode (design.md, "Names").
+const (
+	DefaultAPIAddr   = "127.0.0.1:3000"
+	DefaultCloudAddr = localcloud.DefaultAddr
+	DefaultDataDir   = ".eventchain"
+	DefaultTemplate  = "template.yaml"
+)
+
+// Options configures local mode.
+type Options struct {
+	// Template is the SAM template to run (default template.yaml).
+	Template string
+	// Overrides are SAM-style parameter overrides.
+	Overrides map[string]string
+	// APIAddr and CloudAddr are the loopback addresses of the HTTP front
+	// and of localcloud; port 0 picks a free port.
+	APIAddr   string
+	CloudAddr string
+	// DataDir keeps localcloud's and the status store's state; empty keeps
+	// everything in memory (the status store then lives in a temporary
+	// directory removed on Close).
+	DataDir string
+	// EC2 emulation: boot delay, API rate limit (calls/s, 0 = none), burst.
+	EC2BootDelay time.Duration
+	EC2RateLimit float64
+	EC2Burst     int
+	// Logger receives the runner's own records; nil discards them.
+	Logger *slog.Logger
+	// ObserveBatch and ObserveRequest, when set, see every consumer batch
+	// and every API request (the readable log of `eventchain run`).
+	ObserveBatch   func(BatchOutcome)
+	ObserveRequest func(method, path string, status int, awsRequestID string, took time.Duration)
+	// PollWaitSeconds bounds each long poll (default 20, as Lambda uses);
+	// shorter makes shutdown quicker.
+	PollWaitSeconds int32
+}
+
+// Runner is the pipeline running locally.
+type Runner struct {
+	opts      Options
+	Cloud     *localcloud.Cloud
+	Template  *samtemplate.Resolved
+	Store     status.Store
+	Functions map[string]*Function
+
+	cloudSrv *http.Server
+	cloudURL string
+	apiSrv   *http.Server
+	apiURL   string
+	cancel   context.CancelFunc
+	pollers  sync.WaitGroup
+	closers  []func() error
+}
+
+// Start brings the pipeline up: localcloud, the topology of the template,
+// the status store, the functions with their pollers, and the HTTP front.
+// It returns once everything listens; Close stops it.
+func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
+	if opts.Template == "" {
+		opts.Template = DefaultTemplate
+	}
+	if opts.APIAddr == "" {
+		opts.APIAddr = DefaultAPIAddr
+	}
+	if opts.CloudAddr == "" {
+		opts.CloudAddr = DefaultCloudAddr
+	}
+	if opts.PollWaitSeconds <= 0 {
+		opts.PollWaitSeconds = 20
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := loopbackOnly(opts.APIAddr); err != nil {
+		return nil, err
+	}
+	if err := loopbackOnly(opts.CloudAddr); err != nil {
+		return nil, err
+	}
+	r := &Runner{opts: opts, Functions: map[string]*Function{}}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, r.Close())
+		}
+	}()
+
+	tmpl, err := samtemplate.Load(opts.Template)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.startCloud(); err != nil {
+		return nil, err
+	}
+	r.Template, err = tmpl.Resolve(opts.Overrides, samtemplate.LocalResolver{Endpoint: r.cloudURL})
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", opts.Template, err)
+	}
+	cfg := r.awsConfig()
+	if err := provision(ctx, cfg, r.Template, opts.Logger); err != nil {
+		return nil, fmt.Errorf("create the template's topology in localcloud: %w", err)
+	}
+	if err := r.openStore(); err != nil {
+		return nil, err
+	}
+	return r, r.startFunctions(ctx, cfg)
+}
+
+// loopbackOnly refuses to listen beyond this machine: the front checks no
+// signatures and localcloud has no authentication.
+func loopbackOnly(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("address %q: local mode listens on loopback only", addr)
+	}
+	return nil
+}
+
+func (r *Runner) startCloud() error {
+	var dir string
+	if r.opts.DataDir != "" {
+		dir = filepath.Join(r.opts.DataDir, "localcloud")
+	}
+	cloud, srv, l, err := localcloud.Listen(r.opts.CloudAddr, localcloud.Options{
+		DataDir:      dir,
+		EC2BootDelay: r.opts.EC2BootDelay,
+		EC2RateLimit: r.opts.EC2RateLimit,
+		EC2Burst:     r.opts.EC2Burst,
+	})
+	if err != nil {
+		return err
+	}
+	r.Cloud, r.cloudSrv, r.cloudURL = cloud, srv, "http://"+l.Addr().String()
+	r.closers = append(r.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return errors.Join(srv.Shutdown(ctx), cloud.Close())
+	})
+	return nil
+}
+
+func (r *Runner) openStore() error {
+	dir := r.opts.DataDir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "eventchain-status-")
+		if err != nil {
+			return err
+		}
+		dir = tmp
+		r.closers = append(r.closers, func() error { return os.RemoveAll(tmp) })
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	store, err := status.OpenBolt(filepath.Join(dir, "status.db"))
+	if err != nil {
+		return err
+	}
+	r.Store = store
+	r.closers = append(r.closers, store.Close)
+	return nil
+}
+
+// awsConfig is the SDK configuration the runner itself uses on localcloud.
+func (r *Runner) awsConfig() aws.Config {
+	return aws.Config{
+		Region:       r.Template.Region,
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		BaseEndpoint: aws.String(r.cloudURL),
+	}
+}
+
+// startFunctions builds every function of the template with its own
+// configuration, a poller per SQS event and the HTTP front for the HttpApi
+// events.
+func (r *Runner) startFunctions(ctx context.Context, cfg aws.Config) error {
+	pollCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	r.cancel = cancel
+	sqsClient := sqs.NewFromConfig(cfg)
+	var routes []Route
+	var apiFn *Function
+	var apiHandler HTTPHandler
+	for _, tf := range r.Template.Functions {
+		fn := newFunction(FunctionConfig{
+			LogicalID:           tf.LogicalID,
+			Name:                tf.Name,
+			ARN:                 tf.ARN,
+			Timeout:             time.Duration(tf.Timeout) * time.Second,
+			MemoryMB:            tf.MemorySize,
+			ReservedConcurrency: derefInt(tf.ReservedConcurrentExecutions),
+		}, 1000)
+		r.Functions[tf.Name] = fn
+		h, err := buildHandler(ctx, tf.Name, r.lookup(tf), r.Store)
+		if err != nil {
+			return fmt.Errorf("function %s: %w", tf.LogicalID, err)
+		}
+		for _, ev := range tf.SQSEvents {
+			if !ev.Enabled {
+				continue
+			}
+			sh, ok := h.(SQSHandler)
+			if !ok {
+				return fmt.Errorf("function %s has an SQS event but is not an SQS consumer", tf.LogicalID)
+			}
+			q, ok := r.Template.Queue(ev.Queue)
+			if !ok {
+				return fmt.Errorf("function %s: SQS event on unknown queue %q", tf.LogicalID, ev.Queue)
+			}
+			p := &Poller{
+				fn: fn,
+				src: EventSource{
+					QueueURL:                q.URL,
+					QueueARN:                q.ARN,
+					Region:                  r.Template.Region,
+					BatchSize:               ev.BatchSize,
+					BatchingWindow:          time.Duration(ev.MaximumBatchingWindowInSeconds) * time.Second,
+					MaximumConcurrency:      ev.MaximumConcurrency,
+					ReportBatchItemFailures: slices.Contains(ev.FunctionResponseTypes, "ReportBatchItemFailures"),
+				},
+				client:   sqsClient,
+				handler:  sh,
+				logger:   r.opts.Logger,
+				observe:  r.opts.ObserveBatch,
+				pollWait: r.opts.PollWaitSeconds,
+			}
+			r.pollers.Go(func() { p.Run(pollCtx) })
+		}
+		if len(tf.HTTPEvents) > 0 {
+			hh, ok := h.(HTTPHandler)
+			if !ok {
+				return fmt.Errorf("function %s has HttpApi events but is not an HTTP handler", tf.LogicalID)
+			}
+			if apiFn != nil {
+				return fmt.Errorf("HttpApi events on %s and %s: the local front serves one function", apiFn.LogicalID, tf.LogicalID)
+			}
+			apiFn, apiHandler = fn, hh
+			for _, ev := range tf.HTTPEvents {
+				routes = append(routes, Route{Method: ev.Method, Path: ev.Path})
+			}
+		}
+	}
+	if apiFn == nil {
+		return errors.New("the template has no function with HttpApi events")
+	}
+	return r.startFront(apiFn, apiHandler, routes)
+}
+
+func (r *Runner) startFront(fn *Function, h HTTPHandler, routes []Route) error {
+	l, err := net.Listen("tcp", r.opts.APIAddr)
+	if err != nil {
+		return fmt.Errorf("api listen: %w", err)
+	}
+	front := &Front{fn: fn, handler: h, routes: routes, identity: LocalIdentity, logger: r.opts.Logger, observe: r.opts.ObserveRequest}
+	r.apiSrv = &http.Server{Handler: front, ReadHeaderTimeout: 10 * time.Second}
+	r.apiURL = "http://" + l.Addr().String()
+	go func() {
+		if err := r.apiSrv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			r.opts.Logger.Error("api front stopped", "error", err)
+		}
+	}()
+	return nil
+}
+
+// lookup is a function's configuration: its resolved template Environment
+// plus what Lambda's runtime would set, pointed at localcloud.
+func (r *Runner) lookup(f samtemplate.Function) func(string) (string, bool) {
+	env := map[string]string{
+		"AWS_ENDPOINT_URL":                r.cloudURL,
+		"AWS_REGION":                      r.Template.Region,
+		"AWS_DEFAULT_REGION":              r.Template.Region,
+		"AWS_ACCESS_KEY_ID":               "test",
+		"AWS_SECRET_ACCESS_KEY":           "test",
+		"AWS_LAMBDA_FUNCTION_NAME":        f.FunctionName,
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": fmt.Sprint(f.MemorySize),
+		"AWS_LAMBDA_FUNCTION_TIMEOUT":     fmt.Sprint(f.Timeout),
+	}
+	for k, v := range f.Environment {
+		env[k] = v
+	}
+	return func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	}
+}
+
+// APIURL is the HTTP front's base URL.
+func (r *Runner) APIURL() string { return r.apiURL }
+
+// CloudURL is localcloud's endpoint (for the SDK and `aws --endpoint-url`).
+func (r *Runner) CloudURL() string { return r.cloudURL }
+
+// Close stops accepting requests, lets running invocations finish (each is
+// bounded by its function's timeout), then closes the store and localcloud.
+func (r *Runner) Close() error {
+	var errs []error
+	if r.apiSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, r.apiSrv.Shutdown(ctx))
+		cancel()
+	}
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.pollers.Wait()
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		errs = append(errs, r.closers[i]())
+	}
+	r.closers = nil
+	return errors.Join(errs...)
+}
+
+func derefInt(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
