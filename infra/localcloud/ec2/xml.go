@@ -1,9 +1,6 @@
 package ec2
 
-import (
-	"encoding/xml"
-	"time"
-)
+import "encoding/xml"
 
 // xmlns is the namespace of every EC2 answer.
 const xmlns = "http://ec2.amazonaws.com/doc/2016-11-15/"
@@ -157,7 +154,7 @@ func (in *instance) toXML(st observed) xmlInstance {
 		x.StateReason = &xmlStateReason{Code: st.Reason.Code, Message: st.Reason.Message}
 	}
 	for _, t := range in.Tags {
-		x.Tags = append(x.Tags, xmlTag{Key: t.Key, Value: t.Value})
+		x.Tags = append(x.Tags, xmlTag(t))
 	}
 	return x
 }
@@ -171,5 +168,3 @@ func privateDNSName(ip string) string {
 	}
 	return string(b)
 }
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
