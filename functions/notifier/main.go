@@ -1,0 +1,35 @@
+// Command notifier is the notifier Lambda function (it consumes terminal events, closes requests and notifies users): it only wires the
+// status store and the handler of internal/notifier to the Lambda runtime.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/eventchain/eventchain/internal/notifier"
+	"github.com/eventchain/eventchain/internal/status"
+)
+
+func main() {
+	ctx := context.Background()
+	store, err := status.NewDynamoFromEnv(ctx, os.LookupEnv)
+	if err != nil {
+		fail(err)
+	}
+	h, err := notifier.NewFromEnv(ctx, os.LookupEnv, store)
+	if err != nil {
+		fail(err)
+	}
+	lambda.Start(h.Handle)
+}
+
+// fail reports a configuration error at init; Lambda shows it as an init
+// failure and retries the cold start.
+func fail(err error) {
+	slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("notifier init failed",
+		slog.String("function", "notifier"), slog.String("error", err.Error()))
+	os.Exit(1)
+}
