@@ -22,6 +22,11 @@ build-ApiFunction build-LauncherFunction build-WatcherFunction build-NotifierFun
 	$(GOFLAGS_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o $(ARTIFACTS_DIR)/bootstrap \
 		./functions/$(shell echo '$@' | sed -e 's/^build-//' -e 's/Function$$//' | tr A-Z a-z)
 
+run: ## the whole pipeline locally: API on 127.0.0.1:3000, localcloud on 127.0.0.1:4566 (RUN_FLAGS=... for more)
+	@echo "building eventchain (the first build compiles the AWS SDK's EC2 client: a few minutes)..."
+	$(GO) build -o bin/eventchain ./cmd/eventchain
+	./bin/eventchain run $(RUN_FLAGS)
+
 test: ## all tests, with the race detector
 	$(GO) test -race -count=1 ./...
 
@@ -47,4 +52,4 @@ deploy: build ## sam deploy with samconfig.toml (needs AWS credentials and the S
 	sam deploy
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) bin
