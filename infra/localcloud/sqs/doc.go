@@ -3,9 +3,12 @@
 // and FIFO queues, delays, visibility timeouts, long polling, redrive to
 // dead-letter queues and message move tasks.
 //
-// State lives in memory and, when Options.DB is set, in bbolt buckets whose
-// names start with "sqs": every change a response acknowledges is committed
-// before the response is written. Commits from concurrent requests are
-// grouped into one bbolt transaction, so a durable send costs one shared
-// fsync rather than one each.
+// State lives in memory and, when Options.DB is set, on disk: every change
+// a response acknowledges is on disk before the response is written.
+// Commits from concurrent requests are grouped, and a group is appended to
+// a write-ahead log next to the bbolt file and synced once (one
+// fdatasync), so a durable send costs a share of one sync rather than
+// bbolt's two per transaction. Full log segments are folded into bbolt in
+// the background; whatever a crash leaves in the log is replayed into
+// bbolt when the service is next created, and Close folds the rest.
 package sqs

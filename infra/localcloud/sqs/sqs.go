@@ -63,10 +63,14 @@ func New(opts Options) (*Service, error) {
 		baseURL: strings.TrimSuffix(opts.BaseURL, "/")}
 	s.tasks.byID = map[string]*moveTask{}
 	if opts.DB != nil {
-		if err := s.load(); err != nil {
-			return nil, fmt.Errorf("load sqs state: %w", err)
+		store, err := openCommitter(opts.DB)
+		if err != nil {
+			return nil, fmt.Errorf("open sqs log: %w", err)
 		}
-		s.store = newCommitter(opts.DB)
+		if err := s.load(); err != nil {
+			return nil, errors.Join(fmt.Errorf("load sqs state: %w", err), store.close())
+		}
+		s.store = store
 	}
 	return s, nil
 }
@@ -74,15 +78,17 @@ func New(opts Options) (*Service, error) {
 // Counters returns the service's counters.
 func (s *Service) Counters() *stats.Counters { return &s.counters }
 
-// Close stops background work (move tasks, long polls) and commits what is
-// queued for disk. It is safe to call more than once.
+// Close stops background work (move tasks, long polls), commits what is
+// queued for disk and folds the write-ahead log into the database. It is
+// safe to call more than once.
 func (s *Service) Close() error {
+	var err error
 	s.closeMu.Do(func() {
 		close(s.closing)
 		s.workers.Wait()
-		s.store.close()
+		err = s.store.close()
 	})
-	return nil
+	return err
 }
 
 func (s *Service) now() time.Time { return s.opts.Clock() }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 
 	"go.etcd.io/bbolt"
@@ -32,14 +33,18 @@ type write struct {
 	createBkt bool
 }
 
-// committer groups concurrent writes into one bbolt transaction: writes
-// queue up while a commit is in flight and go together in the next one, so
-// a commit costs one fsync however many requests it acknowledges, with no
-// timer delay when the load is light. Writes are applied in the order they
-// were queued, and callers queue them while holding the lock of the state
-// they describe, so the disk sees changes in memory order.
+// committer groups concurrent writes into one commit: writes queue up
+// while a commit is in flight and go together in the next one, so a commit
+// costs one sync however many requests it acknowledges, with no timer
+// delay when the load is light. A commit appends the writes to the
+// write-ahead log (wal.go) and syncs it; sealed log segments are folded
+// into bbolt in the background, off the requests' path. Writes are applied
+// in the order they were queued, and callers queue them while holding the
+// lock of the state they describe, so the disk sees changes in memory
+// order.
 type committer struct {
-	db *bbolt.DB
+	db     *bbolt.DB
+	dbPath string
 
 	mu      sync.Mutex
 	pending []write
@@ -47,12 +52,83 @@ type committer struct {
 	kick    chan struct{}
 	done    chan struct{}
 	closed  bool
+
+	// Owned by run.
+	seg     *segmentFile
+	segWs   []write // the writes in seg, for folding
+	frame   []byte
+	failure error // a failed log write: nothing later may be acknowledged
+	limit   int64 // segment size that starts the next segment
+
+	folder folder
 }
 
-func newCommitter(db *bbolt.DB) *committer {
-	c := &committer{db: db, kick: make(chan struct{}, 1), done: make(chan struct{})}
+// folder folds sealed log segments into bbolt, one batch at a time.
+type folder struct {
+	db     *bbolt.DB
+	dbPath string
+	mu     sync.Mutex
+	ws     []write
+	segs   []uint64
+	kick   chan struct{}
+	done   chan struct{}
+	err    error
+	closed bool
+}
+
+// openCommitter replays the log segments a crash left into the database,
+// removes them and starts a new log.
+func openCommitter(db *bbolt.DB) (*committer, error) {
+	path := db.Path()
+	last, err := foldSegments(db, path)
+	if err != nil {
+		return nil, err
+	}
+	seg, err := createSegment(path, last+1)
+	if err != nil {
+		return nil, err
+	}
+	c := &committer{db: db, dbPath: path, limit: segmentLimit, kick: make(chan struct{}, 1), done: make(chan struct{}), seg: seg,
+		folder: folder{db: db, dbPath: path, kick: make(chan struct{}, 1), done: make(chan struct{})}}
+	go c.folder.run()
 	go c.run()
-	return c
+	return c, nil
+}
+
+// foldSegments applies every log segment of db to it in one transaction,
+// then removes them, returning the highest segment number seen. Applying
+// a segment whose writes already reached bbolt (a crash between a fold and
+// the removal) is harmless: replaying a run of puts and deletes in order
+// leaves every key as the run's last write to it left it.
+func foldSegments(db *bbolt.DB, dbPath string) (uint64, error) {
+	ns, err := segments(dbPath)
+	if err != nil || len(ns) == 0 {
+		return 0, err
+	}
+	var all []write
+	for _, n := range ns {
+		ws, err := readSegment(segmentName(dbPath, n))
+		if err != nil {
+			return 0, err
+		}
+		all = append(all, ws...)
+	}
+	if err := db.Update(func(tx *bbolt.Tx) error { return apply(tx, all) }); err != nil {
+		return 0, fmt.Errorf("fold sqs log into the database: %w", err)
+	}
+	if err := removeSegments(dbPath, ns); err != nil {
+		return 0, err
+	}
+	return ns[len(ns)-1], nil
+}
+
+func removeSegments(dbPath string, ns []uint64) error {
+	for _, n := range ns {
+		if err := os.Remove(segmentName(dbPath, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove folded log segment: %w", err)
+		}
+	}
+	return nil
 }
 
 // enqueue queues writes and returns a channel that receives the commit's
@@ -101,15 +177,89 @@ func (c *committer) run() {
 				}
 				break
 			}
-			err := c.db.Update(func(tx *bbolt.Tx) error { return apply(tx, ws) })
-			if err != nil {
-				err = fmt.Errorf("commit sqs state: %w", err)
-			}
+			err := c.commit(ws)
 			for _, w := range waiters {
 				w <- err
 			}
+
 		}
 	}
+}
+
+// commit appends ws to the log and syncs it; when the segment is full it
+// hands it to the folder and starts the next one.
+func (c *committer) commit(ws []write) error {
+	if c.failure != nil {
+		return c.failure
+	}
+	c.frame = encodeFrame(c.frame[:0], ws)
+	if err := c.seg.append(c.frame); err != nil {
+		// What was written may or may not be on disk; answer every later
+		// commit with the failure rather than build on an unknown state.
+		c.failure = fmt.Errorf("commit sqs state: %w", err)
+		return c.failure
+	}
+	c.segWs = append(c.segWs, ws...)
+	if c.seg.size >= c.limit {
+		next, err := createSegment(c.dbPath, c.seg.n+1)
+		if err != nil {
+			// Keep appending to the full segment; it is folded later.
+			return nil
+		}
+		c.seg.f.Close()
+		c.folder.add(c.segWs, c.seg.n)
+		c.seg, c.segWs = next, nil
+	}
+	return nil
+}
+
+func (f *folder) add(ws []write, seg uint64) {
+	f.mu.Lock()
+	f.ws = append(f.ws, ws...)
+	f.segs = append(f.segs, seg)
+	f.mu.Unlock()
+	select {
+	case f.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (f *folder) run() {
+	defer close(f.done)
+	for range f.kick {
+		for {
+			f.mu.Lock()
+			ws, segs := f.ws, f.segs
+			f.ws, f.segs = nil, nil
+			f.mu.Unlock()
+			if len(segs) == 0 {
+				break
+			}
+			err := f.db.Update(func(tx *bbolt.Tx) error { return apply(tx, ws) })
+			if err == nil {
+				err = removeSegments(f.dbPath, segs)
+			}
+			if err != nil {
+				// The segments stay on disk and are replayed on the next
+				// open; nothing acknowledged is lost.
+				f.mu.Lock()
+				f.err = errors.Join(f.err, fmt.Errorf("fold sqs log: %w", err))
+				f.mu.Unlock()
+			}
+		}
+	}
+}
+
+// stop waits for the folds queued so far and stops the folder.
+func (f *folder) stop() error {
+	f.mu.Lock()
+	if !f.closed {
+		f.closed = true
+		close(f.kick)
+	}
+	f.mu.Unlock()
+	<-f.done
+	return f.err
 }
 
 func apply(tx *bbolt.Tx, ws []write) error {
@@ -142,18 +292,26 @@ func apply(tx *bbolt.Tx, ws []write) error {
 	return nil
 }
 
-// close commits what is queued and stops the committer.
-func (c *committer) close() {
+// close commits what is queued, stops the committer and folds the whole
+// log into bbolt, so that a cleanly closed database needs no replay.
+func (c *committer) close() error {
 	if c == nil {
-		return
+		return nil
 	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return
+		return nil
 	}
 	c.closed = true
 	close(c.kick)
 	c.mu.Unlock()
 	<-c.done
+	errFold := c.folder.stop()
+	errClose := c.seg.f.Close()
+	if c.failure != nil {
+		return errors.Join(c.failure, errFold, errClose)
+	}
+	_, err := foldSegments(c.db, c.dbPath)
+	return errors.Join(errFold, errClose, err)
 }

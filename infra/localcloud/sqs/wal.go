@@ -1,0 +1,250 @@
+package sqs
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// The write-ahead log. A bbolt commit costs two fsyncs and rewrites whole
+// pages; appending a group commit's changes to a log file and syncing its
+// data once is the cheapest way to have them on disk before answering.
+// The log is a series of segment files; each holds frames:
+//
+//	uint32 payload length | uint32 CRC-32C of payload | payload
+//
+// and a payload is the commit's writes, each encoded as
+//
+//	op byte | uvarint len | bucket | uvarint len | key | uvarint len | value
+//
+// A frame cut short by a crash fails its length or checksum; it was never
+// acknowledged (the sync comes before the answer), so replay stops there.
+// Segments are folded into bbolt by the committer when they grow past
+// segmentLimit, and on open and close, then removed.
+
+const (
+	opPut byte = iota + 1
+	opDelete
+	opDropBucket
+	opCreateBucket
+)
+
+// segmentLimit is the size at which the log starts a new segment and the
+// old one is folded into bbolt in the background.
+var segmentLimit int64 = 16 << 20
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Segments sit next to the database file they are folded into, named
+// after it: <db file>.sqs-wal-<16-digit number>.log.
+const segmentInfix, segmentSuffix = ".sqs-wal-", ".log"
+
+func segmentName(dbPath string, n uint64) string {
+	return fmt.Sprintf("%s%s%016d%s", dbPath, segmentInfix, n, segmentSuffix)
+}
+
+// segments lists the log segments of a database file in the order they
+// were written.
+func segments(dbPath string) ([]uint64, error) {
+	entries, err := os.ReadDir(filepath.Dir(dbPath))
+	if err != nil {
+		return nil, fmt.Errorf("list log segments: %w", err)
+	}
+	prefix := filepath.Base(dbPath) + segmentInfix
+	var ns []uint64
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, prefix) || !strings.HasSuffix(name, segmentSuffix) {
+			continue
+		}
+		n, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(name, prefix), segmentSuffix), 10, 64)
+		if err != nil {
+			continue
+		}
+		ns = append(ns, n)
+	}
+	slices.Sort(ns)
+	return ns, nil
+}
+
+// encodeFrame appends one frame holding ws to buf.
+func encodeFrame(buf []byte, ws []write) []byte {
+	start := len(buf)
+	buf = append(buf, 0, 0, 0, 0, 0, 0, 0, 0)
+	for _, w := range ws {
+		op := opDelete
+		switch {
+		case w.dropBckt:
+			op = opDropBucket
+		case w.val != nil:
+			op = opPut
+		case w.createBkt:
+			op = opCreateBucket
+		}
+		buf = append(buf, op)
+		buf = binary.AppendUvarint(buf, uint64(len(w.bucket)))
+		buf = append(buf, w.bucket...)
+		buf = binary.AppendUvarint(buf, uint64(len(w.key)))
+		buf = append(buf, w.key...)
+		buf = binary.AppendUvarint(buf, uint64(len(w.val)))
+		buf = append(buf, w.val...)
+	}
+	payload := buf[start+8:]
+	binary.LittleEndian.PutUint32(buf[start:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(buf[start+4:], crc32.Checksum(payload, castagnoli))
+	return buf
+}
+
+// errTorn marks the end of the usable log: a frame a crash cut short.
+var errTorn = errors.New("torn log frame")
+
+// readFrame reads the next frame's writes; io.EOF at a clean end, errTorn
+// at a partial or corrupt frame.
+func readFrame(r *bufio.Reader) ([]write, error) {
+	var head [8]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+		return nil, errTorn
+	}
+	n := binary.LittleEndian.Uint32(head[:4])
+	if n > maxRequestBytes*4 {
+		return nil, errTorn
+	}
+	payload := make([]byte, n)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		return nil, errTorn
+	}
+	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(head[4:]) {
+		return nil, errTorn
+	}
+	return decodeWrites(payload)
+}
+
+func decodeWrites(p []byte) ([]write, error) {
+	var ws []write
+	field := func() ([]byte, bool) {
+		n, k := binary.Uvarint(p)
+		if k <= 0 || uint64(len(p)-k) < n {
+			return nil, false
+		}
+		f := p[k : k+int(n)]
+		p = p[k+int(n):]
+		return f, true
+	}
+	for len(p) > 0 {
+		op := p[0]
+		p = p[1:]
+		bucket, ok1 := field()
+		key, ok2 := field()
+		val, ok3 := field()
+		if !ok1 || !ok2 || !ok3 {
+			return nil, errTorn
+		}
+		w := write{bucket: bucket}
+		if len(key) > 0 {
+			w.key = key
+		}
+		switch op {
+		case opPut:
+			w.val = val
+			if w.val == nil {
+				w.val = []byte{}
+			}
+		case opDelete:
+		case opDropBucket:
+			w.dropBckt = true
+		case opCreateBucket:
+			w.createBkt = true
+		default:
+			return nil, errTorn
+		}
+		ws = append(ws, w)
+	}
+	return ws, nil
+}
+
+// readSegment returns every complete frame's writes in a segment.
+func readSegment(path string) ([]write, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open log segment: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<16)
+	var all []write
+	for {
+		ws, err := readFrame(r)
+		if err == io.EOF || errors.Is(err, errTorn) {
+			return all, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read log segment %s: %w", filepath.Base(path), err)
+		}
+		all = append(all, ws...)
+	}
+}
+
+// segmentFile is the segment being appended to.
+type segmentFile struct {
+	n    uint64
+	f    *os.File
+	size int64
+}
+
+func createSegment(dbPath string, n uint64) (*segmentFile, error) {
+	f, err := os.OpenFile(segmentName(dbPath, n), os.O_CREATE|os.O_TRUNC|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create log segment: %w", err)
+	}
+	// The new file's directory entry must survive a crash too.
+	if err := syncDir(filepath.Dir(dbPath)); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &segmentFile{n: n, f: f}, nil
+}
+
+// append writes a frame and syncs its data (the size is data for
+// fdatasync; other metadata is not needed to read the log back).
+func (s *segmentFile) append(frame []byte) error {
+	if _, err := s.f.Write(frame); err != nil {
+		return fmt.Errorf("append to log: %w", err)
+	}
+	s.size += int64(len(frame))
+	if err := fdatasync(s.f); err != nil {
+		return fmt.Errorf("sync log: %w", err)
+	}
+	return nil
+}
+
+func fdatasync(f *os.File) error {
+	for {
+		err := syscall.Fdatasync(int(f.Fd()))
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open log dir: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync log dir: %w", err)
+	}
+	return nil
+}

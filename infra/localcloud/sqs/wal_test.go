@@ -1,0 +1,209 @@
+package sqs
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+func TestFrameRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		ws   []write
+	}{
+		{name: "put", ws: []write{{bucket: []byte("b"), key: []byte("k"), val: []byte(`{"x":1}`)}}},
+		{name: "delete", ws: []write{{bucket: []byte("b"), key: []byte("k")}}},
+		{name: "drop bucket", ws: []write{{bucket: []byte("b"), dropBckt: true}}},
+		{name: "create bucket", ws: []write{{bucket: []byte("b"), createBkt: true}}},
+		{name: "mixed batch", ws: []write{
+			{bucket: []byte("sqs.queues"), key: []byte("q"), val: bytes.Repeat([]byte("v"), 300)},
+			{bucket: []byte("sqs.m.q"), createBkt: true},
+			{bucket: []byte("sqs.m.q"), key: seqKey(7), val: []byte("m")},
+			{bucket: []byte("sqs.m.q"), key: seqKey(7)},
+			{bucket: []byte("sqs.d.q"), dropBckt: true},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			frame := encodeFrame(nil, tc.ws)
+			got, err := readFrame(bufio.NewReader(bytes.NewReader(frame)))
+			if err != nil {
+				t.Fatalf("readFrame: %v", err)
+			}
+			if !reflect.DeepEqual(got, tc.ws) {
+				t.Errorf("decoded %+v, want %+v", got, tc.ws)
+			}
+		})
+	}
+}
+
+func TestReadFrameTorn(t *testing.T) {
+	whole := encodeFrame(nil, []write{{bucket: []byte("b"), key: []byte("k"), val: []byte("value")}})
+	corrupt := bytes.Clone(whole)
+	corrupt[len(corrupt)-1] ^= 0xff
+	tests := []struct {
+		name  string
+		bytes []byte
+		want  error
+	}{
+		{name: "empty is a clean end", bytes: nil, want: io.EOF},
+		{name: "half a header", bytes: whole[:3], want: errTorn},
+		{name: "header without payload", bytes: whole[:8], want: errTorn},
+		{name: "payload cut short", bytes: whole[:len(whole)-2], want: errTorn},
+		{name: "checksum mismatch", bytes: corrupt, want: errTorn},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := readFrame(bufio.NewReader(bytes.NewReader(tc.bytes)))
+			if err != tc.want {
+				t.Errorf("readFrame error %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// crash abandons a service without closing it, as a SIGKILL would: its
+// log segment stays unfolded and its goroutines are left behind.
+func crash(t *testing.T, db *bbolt.DB) {
+	t.Helper()
+	if err := db.Close(); err != nil {
+		t.Fatalf("close db: %v", err)
+	}
+}
+
+func openDB(t *testing.T, path string) *bbolt.DB {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatalf("open db: %v", err)
+	}
+	return db
+}
+
+func TestReplayAfterCrashWithTornTail(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	db := openDB(t, path)
+	s, err := New(Options{BaseURL: "http://127.0.0.1:4566", DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := createQ(t, s, "crashy", map[string]string{"VisibilityTimeout": "60"})
+	for i := range 4 {
+		send(t, s, url, map[string]any{"MessageBody": fmt.Sprint(i)})
+	}
+	got := receive(t, s, url, map[string]any{"MaxNumberOfMessages": 1})
+	mustCall(t, s, "DeleteMessage", map[string]any{"QueueUrl": url, "ReceiptHandle": got[0]["ReceiptHandle"]})
+	crash(t, db)
+
+	ns, err := segments(path)
+	if err != nil || len(ns) != 1 {
+		t.Fatalf("segments after crash: %v, %v; want one unfolded segment", ns, err)
+	}
+	// A crash in the middle of a commit leaves part of a frame: it was
+	// never acknowledged and must be ignored.
+	f, err := os.OpenFile(segmentName(path, ns[0]), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := encodeFrame(nil, []write{{bucket: msgBucket("crashy"), key: seqKey(1), val: []byte("{}")}})
+	f.Write(half[:len(half)/2])
+	f.Close()
+
+	db = openDB(t, path)
+	defer db.Close()
+	s2 := newTestService(t, db, nil)
+	if ns, _ := segments(path); len(ns) != 1 || ns[0] != 2 {
+		t.Errorf("segments after reopen %v, want only the new segment 2", ns)
+	}
+	if b := bodies(receive(t, s2, url, nil)); b != "1,2,3" {
+		t.Errorf("after replay received %q, want 1,2,3 (0 was deleted)", b)
+	}
+}
+
+func TestSegmentsFoldAndReplay(t *testing.T) {
+	old := segmentLimit
+	segmentLimit = 512
+	t.Cleanup(func() { segmentLimit = old })
+
+	path := filepath.Join(t.TempDir(), "state.db")
+	db := openDB(t, path)
+	s, err := New(Options{BaseURL: "http://127.0.0.1:4566", DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := createQ(t, s, "rolling", nil)
+	const n = 60
+	for i := range n {
+		send(t, s, url, map[string]any{"MessageBody": fmt.Sprintf("message %02d", i)})
+	}
+	// Sealed segments are folded in the background; wait for it.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ns, err := segments(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ns) == 1 && ns[0] > 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("segments never folded: %v", ns)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	crash(t, db)
+
+	db = openDB(t, path)
+	defer db.Close()
+	s2 := newTestService(t, db, nil)
+	seen := map[string]bool{}
+	for len(seen) < n {
+		got := receive(t, s2, url, nil)
+		if len(got) == 0 {
+			break
+		}
+		for _, m := range got {
+			if seen[m["Body"].(string)] {
+				t.Errorf("%q received twice", m["Body"])
+			}
+			seen[m["Body"].(string)] = true
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("received %d distinct messages after fold and replay, want %d", len(seen), n)
+	}
+}
+
+func TestCloseFoldsTheLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	db := openDB(t, path)
+	defer db.Close()
+	s, err := New(Options{BaseURL: "http://127.0.0.1:4566", DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	createQ(t, s, "closed", nil)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if ns, err := segments(path); err != nil || len(ns) != 0 {
+		t.Errorf("segments after Close: %v, %v; want none", ns, err)
+	}
+	err = db.View(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketQueues).Get([]byte("closed")) == nil {
+			return fmt.Errorf("queue record missing from the database")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}
