@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -22,7 +23,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "docs":
 		err = runDocs(args[1:], stdout)
 	case "run":
-		err = runLocal(args[1:], stdout, stderr)
+		err = runLocal(context.Background(), args[1:], stdout, stderr)
 	case "localcloud":
 		err = runLocalcloud(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -36,8 +36,9 @@ var localDefaults = map[string]string{
 	"WatchBackoffMaxSeconds":  "5",
 }
 
-// runLocal runs the whole pipeline on this machine until SIGINT or SIGTERM.
-func runLocal(args []string, stdout, stderr io.Writer) error {
+// runLocal runs the whole pipeline on this machine until SIGINT, SIGTERM
+// or the end of ctx.
+func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	tmpl := fs.String("template", local.DefaultTemplate, "SAM template to run")
@@ -106,7 +107,7 @@ func runLocal(args []string, stdout, stderr io.Writer) error {
 		ObserveBatch:   log.batch,
 		ObserveRequest: log.request,
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	r, err := local.Start(ctx, opts)
 	if err != nil {

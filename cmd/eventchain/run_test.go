@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while the command writes it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestRunServesTheChainAndStopsCleanly runs `eventchain run` as a user
+// would (on free ports), follows a launch to RUNNING with the curl the
+// banner suggests, checks the readable log shows every step, and stops it.
+func TestRunServesTheChainAndStopsCleanly(t *testing.T) {
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- runLocal(ctx, []string{"--template", "../../template.yaml", "--port", "0", "--cloud-port", "0",
+			"--data", t.TempDir(), "--ec2-boot-delay", "200ms"}, &stdout, &stderr)
+	}()
+
+	apiURL := waitFor(t, &stdout, regexp.MustCompile(`API\s+(http://127\.0\.0\.1:\d+)`), done)
+	resp, err := http.Post(apiURL+"/launches", "application/json",
+		strings.NewReader(`{"imageId":"ami-0abcdef1234567890","instanceType":"t3.micro","count":1,"tags":{"team":"demo"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted struct{ RequestID string }
+	_ = json.NewDecoder(resp.Body).Decode(&accepted)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST answered %d", resp.StatusCode)
+	}
+	location := resp.Header.Get("Location")
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(apiURL + location)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), `"status":"RUNNING"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not RUNNING after 30s: %s\nlog:\n%s", body, stdout.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	waitFor(t, &stdout, regexp.MustCompile(`notification\s+`+accepted.RequestID+`\s+RUNNING`), done)
+
+	log := stdout.String()
+	for _, step := range []string{"launcher  launch.requested", "watcher   instance.launched", "notifier  instance.running"} {
+		if !strings.Contains(log, step+"  ") || !strings.Contains(log, accepted.RequestID) {
+			t.Errorf("the log has no line for %q of %s:\n%s", step, accepted.RequestID, log)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run ended with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not stop within 30s of being cancelled")
+	}
+}
+
+// waitFor waits until the output matches re and returns its first group.
+func waitFor(t *testing.T, out *syncBuffer, re *regexp.Regexp, done <-chan error) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		sc := bufio.NewScanner(strings.NewReader(out.String()))
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				if len(m) > 1 {
+					return m[1]
+				}
+				return m[0]
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run stopped early: %v\n%s", err, out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("no output matching %s:\n%s", re, out.String())
+	return ""
+}
