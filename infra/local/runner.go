@@ -167,7 +167,9 @@ func (r *Runner) startCloud() error {
 
 func (r *Runner) openStore() error {
 	dir := r.opts.DataDir
+	var opts []status.BoltOption
 	if dir == "" {
+		opts = append(opts, status.Ephemeral())
 		tmp, err := os.MkdirTemp("", "eventchain-status-")
 		if err != nil {
 			return err
@@ -178,7 +180,7 @@ func (r *Runner) openStore() error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	store, err := status.OpenBolt(filepath.Join(dir, "status.db"))
+	store, err := status.OpenBolt(filepath.Join(dir, "status.db"), opts...)
 	if err != nil {
 		return err
 	}

@@ -12,9 +12,9 @@ import (
 	"github.com/eventchain/eventchain/internal/status/statustest"
 )
 
-func openBolt(t testing.TB) *status.Bolt {
+func openBolt(t testing.TB, opts ...status.BoltOption) *status.Bolt {
 	t.Helper()
-	b, err := status.OpenBolt(filepath.Join(t.TempDir(), "status.db"))
+	b, err := status.OpenBolt(filepath.Join(t.TempDir(), "status.db"), opts...)
 	if err != nil {
 		t.Fatalf("OpenBolt: %v", err)
 	}
@@ -28,6 +28,11 @@ func openBolt(t testing.TB) *status.Bolt {
 
 func TestBoltConformance(t *testing.T) {
 	statustest.Run(t, func(t *testing.T) status.Store { return openBolt(t) })
+}
+
+// The ephemeral store skips fsync only; its conditional semantics are the same.
+func TestEphemeralBoltConformance(t *testing.T) {
+	statustest.Run(t, func(t *testing.T) status.Store { return openBolt(t, status.Ephemeral()) })
 }
 
 func TestBoltReopen(t *testing.T) {
