@@ -14,14 +14,25 @@ import (
 )
 
 // BenchmarkSendMessage measures SendMessage through the SDK over HTTP from
-// 4 concurrent clients, in memory and with a bbolt file.
+// 4 concurrent clients, in memory and on disk, with overlapping log syncs
+// (the default) and with one sync at a time.
 func BenchmarkSendMessage(b *testing.B) {
-	for _, durable := range []bool{false, true} {
-		name := "memory"
-		if durable {
-			name = "disk"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, tc := range []struct {
+		name    string
+		durable bool
+		syncs   int
+	}{
+		{name: "memory"},
+		{name: "disk", durable: true, syncs: maxSyncsInFlight},
+		{name: "disk-one-sync-at-a-time", durable: true, syncs: 1},
+	} {
+		durable := tc.durable
+		b.Run(tc.name, func(b *testing.B) {
+			if durable {
+				old := maxSyncsInFlight
+				maxSyncsInFlight = tc.syncs
+				defer func() { maxSyncsInFlight = old }()
+			}
 			var db *bbolt.DB
 			if durable {
 				var err error

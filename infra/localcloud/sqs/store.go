@@ -54,11 +54,15 @@ type committer struct {
 	closed  bool
 
 	// Owned by run.
-	seg     *segmentFile
-	segWs   []write // the writes in seg, for folding
-	frame   []byte
-	failure error // a failed log write: nothing later may be acknowledged
-	limit   int64 // segment size that starts the next segment
+	seg       *segmentFile
+	segWs     []write // the writes in seg, for folding
+	frame     []byte
+	last      *batch // the latest batch, which the next one answers after
+	limit     int64  // segment size that starts the next segment
+	syncSlots chan struct{}
+
+	failMu  sync.Mutex
+	failure error // a failed log write or sync: nothing later may be acknowledged
 
 	folder folder
 }
@@ -88,7 +92,7 @@ func openCommitter(db *bbolt.DB) (*committer, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &committer{db: db, dbPath: path, limit: segmentLimit, kick: make(chan struct{}, 1), done: make(chan struct{}), seg: seg,
+	c := &committer{db: db, dbPath: path, limit: segmentLimit, syncSlots: make(chan struct{}, maxSyncsInFlight), kick: make(chan struct{}, 1), done: make(chan struct{}), seg: seg,
 		folder: folder{db: db, dbPath: path, kick: make(chan struct{}, 1), done: make(chan struct{})}}
 	go c.folder.run()
 	go c.run()
@@ -173,44 +177,103 @@ func (c *committer) run() {
 			c.mu.Unlock()
 			if len(waiters) == 0 {
 				if closed {
+					c.seg.syncs.Wait()
 					return
 				}
 				break
 			}
-			err := c.commit(ws)
-			for _, w := range waiters {
-				w <- err
-			}
-
+			c.commit(ws, waiters)
 		}
+	}
+	c.seg.syncs.Wait()
+}
+
+// maxSyncsInFlight is how many fdatasync calls on the log may run at once.
+// A sync covers every frame written before it started, and the file
+// system merges concurrent syncs into fewer journal commits, so letting a
+// few overlap keeps the disk busy while the next batch gathers, instead of
+// holding every request until the previous sync ends.
+var maxSyncsInFlight = 4
+
+// batch is one commit on its way to disk. Batches are answered in order:
+// a batch is acknowledged only when its own sync and every earlier
+// batch's succeeded, since after a failed sync the kernel may report the
+// lost writeback to only one of the syncs running at that time.
+type batch struct {
+	done chan struct{}
+	err  error
+}
+
+// commit writes ws to the log and starts its sync; the waiters are
+// answered when it, and every earlier batch, is on disk. When the segment
+// is full it hands it to the folder and starts the next one.
+func (c *committer) commit(ws []write, waiters []chan error) {
+	if err := c.failed(); err != nil {
+		reply(waiters, err)
+		return
+	}
+	c.frame = encodeFrame(c.frame[:0], ws)
+	if err := c.seg.write(c.frame); err != nil {
+		// What was written may or may not be on disk; answer every later
+		// commit with the failure rather than build on an unknown state.
+		reply(waiters, c.fail(fmt.Errorf("commit sqs state: %w", err)))
+		return
+	}
+	c.segWs = append(c.segWs, ws...)
+	seg, prev := c.seg, c.last
+	b := &batch{done: make(chan struct{})}
+	c.last = b
+	c.syncSlots <- struct{}{}
+	seg.syncs.Add(1)
+	go func() {
+		defer seg.syncs.Done()
+		err := fdatasync(seg.f)
+		<-c.syncSlots
+		if err != nil {
+			err = c.fail(fmt.Errorf("sync sqs log: %w", err))
+		}
+		if prev != nil {
+			<-prev.done
+			if err == nil {
+				err = prev.err
+			}
+		}
+		b.err = err
+		close(b.done)
+		reply(waiters, err)
+	}()
+	if seg.size >= c.limit {
+		next, err := createSegment(c.dbPath, seg.n+1)
+		if err != nil {
+			return // keep appending to the full segment; it is folded later
+		}
+		seg.syncs.Wait()
+		seg.f.Close()
+		c.folder.add(c.segWs, seg.n)
+		c.seg, c.segWs = next, nil
 	}
 }
 
-// commit appends ws to the log and syncs it; when the segment is full it
-// hands it to the folder and starts the next one.
-func (c *committer) commit(ws []write) error {
-	if c.failure != nil {
-		return c.failure
+func reply(waiters []chan error, err error) {
+	for _, w := range waiters {
+		w <- err
 	}
-	c.frame = encodeFrame(c.frame[:0], ws)
-	if err := c.seg.append(c.frame); err != nil {
-		// What was written may or may not be on disk; answer every later
-		// commit with the failure rather than build on an unknown state.
-		c.failure = fmt.Errorf("commit sqs state: %w", err)
-		return c.failure
+}
+
+// fail records the first failure of the log and returns it.
+func (c *committer) fail(err error) error {
+	c.failMu.Lock()
+	defer c.failMu.Unlock()
+	if c.failure == nil {
+		c.failure = err
 	}
-	c.segWs = append(c.segWs, ws...)
-	if c.seg.size >= c.limit {
-		next, err := createSegment(c.dbPath, c.seg.n+1)
-		if err != nil {
-			// Keep appending to the full segment; it is folded later.
-			return nil
-		}
-		c.seg.f.Close()
-		c.folder.add(c.segWs, c.seg.n)
-		c.seg, c.segWs = next, nil
-	}
-	return nil
+	return c.failure
+}
+
+func (c *committer) failed() error {
+	c.failMu.Lock()
+	defer c.failMu.Unlock()
+	return c.failure
 }
 
 func (f *folder) add(ws []write, seg uint64) {
@@ -309,8 +372,8 @@ func (c *committer) close() error {
 	<-c.done
 	errFold := c.folder.stop()
 	errClose := c.seg.f.Close()
-	if c.failure != nil {
-		return errors.Join(c.failure, errFold, errClose)
+	if err := c.failed(); err != nil {
+		return errors.Join(err, errFold, errClose)
 	}
 	_, err := foldSegments(c.db, c.dbPath)
 	return errors.Join(errFold, errClose, err)

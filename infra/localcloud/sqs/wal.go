@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -197,9 +198,10 @@ func readSegment(path string) ([]write, error) {
 
 // segmentFile is the segment being appended to.
 type segmentFile struct {
-	n    uint64
-	f    *os.File
-	size int64
+	n     uint64
+	f     *os.File
+	size  int64
+	syncs sync.WaitGroup // syncs in flight on f
 }
 
 func createSegment(dbPath string, n uint64) (*segmentFile, error) {
@@ -215,16 +217,14 @@ func createSegment(dbPath string, n uint64) (*segmentFile, error) {
 	return &segmentFile{n: n, f: f}, nil
 }
 
-// append writes a frame and syncs its data (the size is data for
-// fdatasync; other metadata is not needed to read the log back).
-func (s *segmentFile) append(frame []byte) error {
+// write appends a frame; the caller syncs it. fdatasync suffices: the
+// file size is data for it, and no other metadata is needed to read the
+// log back.
+func (s *segmentFile) write(frame []byte) error {
 	if _, err := s.f.Write(frame); err != nil {
 		return fmt.Errorf("append to log: %w", err)
 	}
 	s.size += int64(len(frame))
-	if err := fdatasync(s.f); err != nil {
-		return fmt.Errorf("sync log: %w", err)
-	}
 	return nil
 }
 
