@@ -126,7 +126,8 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "warning: notifications are not shown: %v\n", err)
 	}
 	<-ctx.Done()
-	fmt.Fprintln(stdout, "stopping: waiting for running invocations…")
+	stop() // a second Ctrl-C now ends the process at once
+	fmt.Fprintln(stdout, "stopping: waiting for running invocations (up to their function timeout; Ctrl-C again to quit now)…")
 	if notes != nil {
 		notes()
 	}
@@ -173,8 +174,18 @@ func (l *chainLog) line(function, what, requestID, outcome string) {
 	fmt.Fprintf(l.w, "%s  %-9s %-18s %-36s  %s\n", time.Now().Format("15:04:05.000"), function, what, requestID, outcome)
 }
 
-func (l *chainLog) request(method, path string, status int, _ string, took time.Duration) {
-	l.line("api", method+" "+path, "", fmt.Sprintf("%d (%s)", status, took.Round(time.Millisecond)))
+func (l *chainLog) request(o local.RequestOutcome) {
+	// The launch request id: from the Location of an accepted POST, or
+	// from the path of a GET.
+	id := strings.TrimPrefix(o.Location, "/launches/")
+	if o.Location == "" && strings.HasPrefix(o.Path, "/launches/") {
+		id = strings.TrimPrefix(o.Path, "/launches/")
+	}
+	what := o.Method + " /launches"
+	if !strings.HasPrefix(o.Path, "/launches") {
+		what = o.Method + " " + o.Path
+	}
+	l.line("api", what, id, fmt.Sprintf("%d (%s)", o.Status, o.Took.Round(time.Millisecond)))
 }
 
 func (l *chainLog) batch(o local.BatchOutcome) {

@@ -77,9 +77,10 @@ func TestRunServesTheChainAndStopsCleanly(t *testing.T) {
 	waitFor(t, &stdout, regexp.MustCompile(`notification\s+`+accepted.RequestID+`\s+RUNNING`), done)
 
 	log := stdout.String()
-	for _, step := range []string{"launcher  launch.requested", "watcher   instance.launched", "notifier  instance.running"} {
-		if !strings.Contains(log, step+"  ") || !strings.Contains(log, accepted.RequestID) {
-			t.Errorf("the log has no line for %q of %s:\n%s", step, accepted.RequestID, log)
+	for _, step := range []string{"api       POST /launches", "launcher  launch.requested", "watcher   instance.launched", "notifier  instance.running"} {
+		line := regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d\.\d{3}  ` + regexp.QuoteMeta(step) + `\s+` + accepted.RequestID + `  (ok|202) `)
+		if !line.MatchString(log) {
+			t.Errorf("the log has no successful %q line for %s:\n%s", step, accepted.RequestID, log)
 		}
 	}
 	cancel()

@@ -9,7 +9,10 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -235,6 +238,10 @@ func TestEndToEndLaunchesReachRunningAndNotify(t *testing.T) {
 	if err := json.Unmarshal(body, &single); err != nil {
 		t.Fatal(err)
 	}
+	singleLocation := resp.Header.Get("Location")
+	if singleLocation != "/launches/"+single.RequestID {
+		t.Fatalf("Location %q, want /launches/%s", singleLocation, single.RequestID)
+	}
 	resp, body = p.post(`{"launches":[
 		{"imageId":"ami-0abcdef1234567890","instanceType":"t3.micro","count":1},
 		{"imageId":"ami-12345678","instanceType":"t4g.small","count":1},
@@ -250,8 +257,7 @@ func TestEndToEndLaunchesReachRunningAndNotify(t *testing.T) {
 	}
 
 	want := map[string]int{single.RequestID: 2}
-	locations := map[string]string{single.RequestID: resp.Header.Get("Location")}
-	locations[single.RequestID] = "/launches/" + single.RequestID
+	locations := map[string]string{single.RequestID: singleLocation}
 	for i, r := range bulk.Requests {
 		want[r.RequestID] = []int{1, 1, 3}[i]
 		locations[r.RequestID] = r.Location
@@ -292,6 +298,10 @@ func TestEndToEndLaunchesReachRunningAndNotify(t *testing.T) {
 			t.Errorf("notification for %s: %+v (present %v)", id, n, ok)
 		}
 	}
+	launcher, _ := p.Template.Function("launcher")
+	if peak, reserved := p.Functions["launcher"].Stats().PeakRunning, *launcher.ReservedConcurrentExecutions; peak > int64(reserved) {
+		t.Errorf("launcher ran %d invocations at once, above its reserved concurrency %d", peak, reserved)
+	}
 }
 
 func TestEndToEndUndecodableEventGoesToDLQWithReason(t *testing.T) {
@@ -300,7 +310,12 @@ func TestEndToEndUndecodableEventGoesToDLQWithReason(t *testing.T) {
 		"--topic-arn", p.topicARN("EventsTopic"),
 		"--message", `{"specversion":"1.0","id":"x","type":"launch.requested"`, // cut short
 		"--message-attributes", `{"type":{"DataType":"String","StringValue":"launch.requested"}}`)
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-east-1")
+	// Only the test's own AWS settings: none of the caller's profile or
+	// endpoint variables.
+	home := t.TempDir()
+	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "AWS_") }),
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("aws sns publish: %v\n%s", err, out)
@@ -332,6 +347,15 @@ func TestEndToEndUndecodableEventGoesToDLQWithReason(t *testing.T) {
 	p.mu.Unlock()
 	if deliveries != 1 {
 		t.Errorf("the undecodable event reached the launcher %d times, want 1", deliveries)
+	}
+	// Nothing was left behind for a retry: past the visibility timeout the
+	// launch queue is empty and the DLQ holds that one message.
+	time.Sleep(1500 * time.Millisecond)
+	if v, f := p.depth("LaunchQueue"); v != 0 || f != 0 {
+		t.Errorf("launch queue holds %d visible, %d in flight after the dead letter", v, f)
+	}
+	if more := p.receiveAll(p.queueURL("LaunchDLQ"), 1, time.Second); len(more) != 0 {
+		t.Errorf("the launch DLQ holds %d more messages", len(more))
 	}
 }
 
@@ -435,14 +459,33 @@ func TestEndToEndUnknownTypeLandsInUnrouted(t *testing.T) {
 	if len(msgs) != 2 {
 		t.Fatalf("%d messages in the unrouted queue, want 2", len(msgs))
 	}
-	for _, q := range []string{"LaunchQueue", "WatchQueue", "NotifyQueue"} {
-		out, err := sqs.NewFromConfig(p.cfg()).GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(p.queueURL(q)),
-			AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if out.Attributes["ApproximateNumberOfMessages"] != "0" || out.Attributes["ApproximateNumberOfMessagesNotVisible"] != "0" {
-			t.Errorf("%s received an event no consumer knows: %v", q, out.Attributes)
+	// No consumer saw them, and nothing was dead-lettered on the way.
+	p.mu.Lock()
+	for _, b := range p.batches {
+		for _, r := range b.Records {
+			if r.Body == `{"hello":"world"}` {
+				t.Errorf("%s was handed an event no consumer knows", b.Function)
+			}
 		}
 	}
+	p.mu.Unlock()
+	for _, q := range []string{"LaunchQueue", "WatchQueue", "NotifyQueue", "LaunchDLQ", "WatchDLQ", "NotifyDLQ",
+		"LaunchSubscriptionDLQ", "WatchSubscriptionDLQ", "NotifySubscriptionDLQ", "UnroutedSubscriptionDLQ"} {
+		if v, f := p.depth(q); v != 0 || f != 0 {
+			t.Errorf("%s holds %d visible, %d in flight: want nothing", q, v, f)
+		}
+	}
+}
+
+// depth reads a queue's visible and in-flight message counts.
+func (p *pipeline) depth(logicalID string) (visible, inflight int) {
+	p.t.Helper()
+	out, err := sqs.NewFromConfig(p.cfg()).GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(p.queueURL(logicalID)),
+		AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	visible, _ = strconv.Atoi(out.Attributes["ApproximateNumberOfMessages"])
+	inflight, _ = strconv.Atoi(out.Attributes["ApproximateNumberOfMessagesNotVisible"])
+	return visible, inflight
 }

@@ -50,7 +50,17 @@ type Front struct {
 	routes   []Route
 	identity events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription
 	logger   *slog.Logger
-	observe  func(method, path string, status int, reqID string, took time.Duration)
+	observe  func(RequestOutcome)
+}
+
+// RequestOutcome describes one request through the front, for logging.
+type RequestOutcome struct {
+	Method, Path string
+	Status       int
+	// Location is the response's Location header, if any.
+	Location     string
+	AWSRequestID string
+	Took         time.Duration
 }
 
 func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -83,6 +93,9 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return f.handler(ctx, ev)
 	})
 	status := resp.StatusCode
+	if status == 0 {
+		status = http.StatusOK
+	}
 	if err != nil {
 		f.logger.Error("api function failed", "function", f.fn.Name, "aws_request_id", reqID, "error", err)
 		status = http.StatusInternalServerError
@@ -92,7 +105,7 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusInternalServerError
 	}
 	if f.observe != nil {
-		f.observe(r.Method, r.URL.Path, status, reqID, time.Since(start))
+		f.observe(RequestOutcome{Method: r.Method, Path: r.URL.Path, Status: status, Location: w.Header().Get("Location"), AWSRequestID: reqID, Took: time.Since(start)})
 	}
 }
 

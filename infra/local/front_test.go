@@ -54,7 +54,7 @@ func TestMatchRoute(t *testing.T) {
 
 func newTestFront(h HTTPHandler, reserved int) *Front {
 	return &Front{
-		fn:       newFunction(FunctionConfig{Name: "api", Timeout: time.Second, ReservedConcurrency: reserved}, 10),
+		fn:       newFunction(FunctionConfig{Name: "api", Timeout: time.Second, ReservedConcurrency: reservedPtr(reserved)}, 10),
 		handler:  h,
 		routes:   apiRoutes,
 		identity: LocalIdentity,
@@ -72,7 +72,7 @@ func TestFrontBuildsPayloadV2AndWritesResponse(t *testing.T) {
 			Cookies:    []string{"a=b"},
 			Body:       `{"ok":true}`,
 		}, nil
-	}, 0)
+	}, -1)
 	srv := httptest.NewServer(front)
 	defer srv.Close()
 
@@ -122,7 +122,7 @@ func TestFrontBase64EncodesBinaryBodies(t *testing.T) {
 	front := newTestFront(func(_ context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		got = req
 		return events.APIGatewayV2HTTPResponse{StatusCode: 200, Body: base64.StdEncoding.EncodeToString([]byte{0xff, 0}), IsBase64Encoded: true}, nil
-	}, 0)
+	}, -1)
 	srv := httptest.NewServer(front)
 	defer srv.Close()
 	resp, err := http.Post(srv.URL+"/launches", "application/octet-stream", bytes.NewReader([]byte{1, 2, 0xff}))

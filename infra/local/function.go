@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,8 +35,9 @@ type FunctionConfig struct {
 	ARN       string
 	Timeout   time.Duration
 	MemoryMB  int
-	// ReservedConcurrency is 0 when the template sets none.
-	ReservedConcurrency int
+	// ReservedConcurrency is nil when the template sets none; 0 throttles
+	// every invocation, as on AWS.
+	ReservedConcurrency *int
 }
 
 // Function is one function of the template, hosted in-process. Its slots
@@ -46,6 +48,7 @@ type Function struct {
 	FunctionConfig
 
 	slots    chan struct{}
+	inflight sync.WaitGroup // invocation goroutines, abandoned ones included
 	seq      atomic.Int64
 	running  atomic.Int64
 	peak     atomic.Int64
@@ -56,11 +59,24 @@ type Function struct {
 // newFunction prepares the function's concurrency slots: the reserved
 // concurrency, or unreserved (a large account-level pool) when unset.
 func newFunction(cfg FunctionConfig, unreserved int) *Function {
-	n := cfg.ReservedConcurrency
-	if n <= 0 {
-		n = unreserved
+	n := unreserved
+	if cfg.ReservedConcurrency != nil {
+		n = max(*cfg.ReservedConcurrency, 0)
 	}
 	return &Function{FunctionConfig: cfg, slots: make(chan struct{}, n)}
+}
+
+// Wait waits until every invocation goroutine, abandoned ones included, has
+// returned, or the timeout passes; it reports whether they all returned.
+func (f *Function) Wait(timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() { f.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
 }
 
 // Stats is a snapshot of a function's invocation counters.
@@ -95,12 +111,16 @@ func (f *Function) tryAcquire() bool {
 }
 
 // invoke runs fn with a Lambda context and the function's deadline, in a
-// slot the caller already holds; the slot is released when fn returns, even
-// if that is after the deadline and the result was discarded.
-func invoke[Resp any](ctx context.Context, f *Function, fn func(context.Context) (Resp, error)) (Resp, string, error) {
+// slot the caller already holds; the slot is released — and release, if
+// given, called — when fn returns, even if that is after the deadline and
+// the result was discarded.
+func invoke[Resp any](ctx context.Context, f *Function, fn func(context.Context) (Resp, error), release ...func()) (Resp, string, error) {
 	reqID := fmt.Sprintf("%s-%08d-%d", f.Name, f.seq.Add(1), time.Now().UnixNano()%1e9)
 	lc := &lambdacontext.LambdaContext{AwsRequestID: reqID, InvokedFunctionArn: f.ARN}
 	ictx, cancel := context.WithTimeout(lambdacontext.NewContext(context.WithoutCancel(ctx), lc), f.Timeout)
+	// Cancelled here, not by the invocation goroutine: a goroutine that
+	// cancelled on its way out would make a finished invocation look timed out.
+	defer cancel()
 
 	type result struct {
 		resp Resp
@@ -114,10 +134,16 @@ func invoke[Resp any](ctx context.Context, f *Function, fn func(context.Context)
 			break
 		}
 	}
+	f.inflight.Add(1)
 	go func() {
+		defer f.inflight.Done()
+		defer func() {
+			for _, r := range release {
+				r()
+			}
+		}()
 		defer func() { <-f.slots }()
 		defer f.running.Add(-1)
-		defer cancel()
 		var r result
 		defer func() {
 			if p := recover(); p != nil {

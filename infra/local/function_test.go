@@ -49,7 +49,7 @@ func TestInvokeRecoversPanic(t *testing.T) {
 }
 
 func TestTimedOutInvocationKeepsItsSlotUntilItReturns(t *testing.T) {
-	f := newFunction(FunctionConfig{Name: "fn", Timeout: 20 * time.Millisecond, ReservedConcurrency: 1}, 100)
+	f := newFunction(FunctionConfig{Name: "fn", Timeout: 20 * time.Millisecond, ReservedConcurrency: reservedPtr(1)}, 100)
 	release := make(chan struct{})
 	f.tryAcquire()
 	_, _, err := invoke(context.Background(), f, func(context.Context) (int, error) {
@@ -74,7 +74,7 @@ func TestTimedOutInvocationKeepsItsSlotUntilItReturns(t *testing.T) {
 
 func TestConcurrencyNeverExceedsReserved(t *testing.T) {
 	const reserved = 3
-	f := newFunction(FunctionConfig{Name: "fn", Timeout: time.Second, ReservedConcurrency: reserved}, 100)
+	f := newFunction(FunctionConfig{Name: "fn", Timeout: time.Second, ReservedConcurrency: reservedPtr(reserved)}, 100)
 	var running, peak atomic.Int64
 	var wg sync.WaitGroup
 	for range 20 {
@@ -99,5 +99,25 @@ func TestConcurrencyNeverExceedsReserved(t *testing.T) {
 	}
 	if s := f.Stats(); s.Invocations != 20 || s.PeakRunning > reserved {
 		t.Errorf("stats %+v", s)
+	}
+}
+
+// reservedPtr is a template's ReservedConcurrentExecutions; a negative
+// value stands for "not set".
+func reservedPtr(n int) *int {
+	if n < 0 {
+		return nil
+	}
+	return &n
+}
+
+func TestZeroReservedConcurrencyThrottlesEverything(t *testing.T) {
+	f := newFunction(FunctionConfig{Name: "fn", Timeout: time.Second, ReservedConcurrency: reservedPtr(0)}, 100)
+	if f.tryAcquire() {
+		t.Error("a function with reserved concurrency 0 got a slot")
+	}
+	unset := newFunction(FunctionConfig{Name: "fn", Timeout: time.Second}, 100)
+	if !unset.tryAcquire() {
+		t.Error("a function without reserved concurrency got no slot")
 	}
 }

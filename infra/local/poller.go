@@ -65,6 +65,10 @@ type Poller struct {
 	observe func(BatchOutcome)
 	// pollWait bounds each long poll so that shutdown is prompt.
 	pollWait int32
+	// sem holds the event source's MaximumConcurrency: taken before a
+	// receive, given back when the invocation's goroutine returns, so an
+	// abandoned invocation counts against it as against reserved concurrency.
+	sem chan struct{}
 }
 
 // pollers returns how many concurrent pollers serve the source: the
@@ -86,8 +90,10 @@ func (p *Poller) pollers() int {
 // receives, so no message is received that the function cannot run (on
 // AWS, throttled polls would burn receive counts).
 func (p *Poller) Run(ctx context.Context) {
+	n := p.pollers()
+	p.sem = make(chan struct{}, n)
 	var wg sync.WaitGroup
-	for range p.pollers() {
+	for range n {
 		wg.Go(func() { p.work(ctx) })
 	}
 	wg.Wait()
@@ -95,12 +101,19 @@ func (p *Poller) Run(ctx context.Context) {
 
 func (p *Poller) work(ctx context.Context) {
 	for ctx.Err() == nil {
+		select {
+		case p.sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
 		if err := p.fn.acquire(ctx); err != nil {
+			<-p.sem
 			return
 		}
 		msgs, err := p.receive(ctx)
 		if err != nil || len(msgs) == 0 {
 			<-p.fn.slots
+			<-p.sem
 			if err != nil && ctx.Err() == nil {
 				p.logger.Warn("receive failed", "function", p.fn.Name, "queue", p.src.QueueURL, "error", err)
 				sleepCtx(ctx, 200*time.Millisecond)
@@ -124,7 +137,16 @@ func (p *Poller) receive(ctx context.Context) ([]sqstypes.Message, error) {
 			if left <= 0 {
 				break
 			}
-			wait = int32(min(max(left.Seconds(), 0), float64(p.pollWait)))
+			// Long polls wait whole seconds: for the last fraction of the
+			// window, wait it out and take one short poll, so the window
+			// is kept without a loop of empty receives.
+			if left < time.Second {
+				sleepCtx(ctx, left)
+				wait = 0
+				windowEnd = time.Now()
+			} else {
+				wait = min(int32(left/time.Second), p.pollWait)
+			}
 		}
 		res, err := p.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl:                    aws.String(p.src.QueueURL),
@@ -163,7 +185,7 @@ func (p *Poller) invoke(ctx context.Context, msgs []sqstypes.Message) {
 	start := time.Now()
 	resp, reqID, err := invoke(ctx, p.fn, func(ictx context.Context) (events.SQSEventResponse, error) {
 		return p.handler(ictx, ev)
-	})
+	}, func() { <-p.sem })
 	out := BatchOutcome{Function: p.fn.Name, RequestID: reqID, Records: ev.Records, Err: err, Took: time.Since(start)}
 
 	keep := map[string]bool{}

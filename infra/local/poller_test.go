@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -78,9 +79,14 @@ func depth(t *testing.T, c *sqs.Client, url string) (visible, inflight string) {
 
 func runPoller(t *testing.T, c *sqs.Client, src EventSource, reserved int, h SQSHandler) <-chan BatchOutcome {
 	t.Helper()
+	return runPollerTimeout(t, c, src, reserved, 2*time.Second, h)
+}
+
+func runPollerTimeout(t *testing.T, c *sqs.Client, src EventSource, reserved int, timeout time.Duration, h SQSHandler) <-chan BatchOutcome {
+	t.Helper()
 	outcomes := make(chan BatchOutcome, 100)
 	p := &Poller{
-		fn:       newFunction(FunctionConfig{Name: "consumer", Timeout: 2 * time.Second, ReservedConcurrency: reserved}, 10),
+		fn:       newFunction(FunctionConfig{Name: "consumer", Timeout: timeout, ReservedConcurrency: reservedPtr(reserved)}, 10),
 		src:      src,
 		client:   c,
 		handler:  h,
@@ -154,19 +160,114 @@ func TestPollerDeletesSuccessesAndKeepsReportedFailures(t *testing.T) {
 }
 
 func TestPollerFailsWholeBatchOnUnknownItemIdentifier(t *testing.T) {
+	for _, tc := range []struct{ name, id string }{
+		{"empty identifier", ""},
+		{"identifier of no message in the batch", "not-a-message-id"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := sqsClient(t)
+			url, arn := newQueue(t, c, 30)
+			send(t, c, url, "a", "b")
+			src := EventSource{QueueURL: url, QueueARN: arn, BatchSize: 10, BatchingWindow: time.Second, ReportBatchItemFailures: true}
+			outcomes := runPoller(t, c, src, 1, func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+				return events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{{ItemIdentifier: tc.id}}}, nil
+			})
+			o := next(t, outcomes)
+			if o.Err == nil || len(o.Failed) != len(o.Records) {
+				t.Fatalf("outcome %+v: want the whole batch failed", o)
+			}
+			if _, inflight := depth(t, c, url); inflight != fmt.Sprint(len(o.Records)) {
+				t.Errorf("in flight %s, want %d (nothing deleted)", inflight, len(o.Records))
+			}
+		})
+	}
+}
+
+func TestPollerIgnoresItemFailuresWithoutReportBatchItemFailures(t *testing.T) {
+	c := sqsClient(t)
+	url, arn := newQueue(t, c, 30)
+	send(t, c, url, "a")
+	src := EventSource{QueueURL: url, QueueARN: arn, BatchSize: 1}
+	outcomes := runPoller(t, c, src, 1, func(_ context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		return events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{{ItemIdentifier: ev.Records[0].MessageId}}}, nil
+	})
+	if o := next(t, outcomes); o.Err != nil || len(o.Failed) != 0 {
+		t.Fatalf("outcome %+v: a function without ReportBatchItemFailures succeeds whole", o)
+	}
+	if visible, inflight := depth(t, c, url); visible != "0" || inflight != "0" {
+		t.Errorf("queue holds %s visible, %s in flight: want the message deleted", visible, inflight)
+	}
+}
+
+func TestPollerTimeoutFailsWholeBatch(t *testing.T) {
 	c := sqsClient(t)
 	url, arn := newQueue(t, c, 30)
 	send(t, c, url, "a", "b")
-	src := EventSource{QueueURL: url, QueueARN: arn, BatchSize: 10, BatchingWindow: 500 * time.Millisecond, ReportBatchItemFailures: true}
-	outcomes := runPoller(t, c, src, 1, func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-		return events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{{ItemIdentifier: ""}}}, nil
+	src := EventSource{QueueURL: url, QueueARN: arn, BatchSize: 10, BatchingWindow: time.Second, ReportBatchItemFailures: true}
+	release := make(chan struct{})
+	defer close(release)
+	outcomes := runPollerTimeout(t, c, src, 1, 200*time.Millisecond, func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+		<-release // overruns its deadline
+		return events.SQSEventResponse{}, nil
 	})
 	o := next(t, outcomes)
-	if o.Err == nil || len(o.Failed) != len(o.Records) {
-		t.Fatalf("outcome %+v: want the whole batch failed", o)
+	if !errors.Is(o.Err, ErrTimeout) || len(o.Failed) != len(o.Records) {
+		t.Fatalf("outcome %+v: want a timeout failing every record", o)
 	}
 	if _, inflight := depth(t, c, url); inflight != fmt.Sprint(len(o.Records)) {
-		t.Errorf("in flight %s, want %d (nothing deleted)", inflight, len(o.Records))
+		t.Errorf("in flight %s, want %d: a timed-out batch deletes nothing", inflight, len(o.Records))
+	}
+}
+
+func TestPollerGathersBatchesLargerThanTenWithinTheWindow(t *testing.T) {
+	c := sqsClient(t)
+	url, arn := newQueue(t, c, 30)
+	var bodies []string
+	for i := range 15 {
+		bodies = append(bodies, fmt.Sprint("m", i))
+	}
+	send(t, c, url, bodies...)
+	src := EventSource{QueueURL: url, QueueARN: arn, BatchSize: 15, BatchingWindow: 2 * time.Second}
+	outcomes := runPoller(t, c, src, 1, func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+		return events.SQSEventResponse{}, nil
+	})
+	if o := next(t, outcomes); len(o.Records) != 15 {
+		t.Errorf("first batch has %d records, want all 15 (SQS returns at most 10 a receive)", len(o.Records))
+	}
+}
+
+// An invocation abandoned at its deadline keeps counting against the event
+// source's MaximumConcurrency until it returns, even when the function's
+// reserved concurrency would allow more.
+func TestPollerNeverExceedsMaximumConcurrency(t *testing.T) {
+	c := sqsClient(t)
+	url, arn := newQueue(t, c, 1)
+	send(t, c, url, "a", "b", "c", "d", "e", "f")
+	src := EventSource{QueueURL: url, QueueARN: arn, BatchSize: 1, MaximumConcurrency: 2, ReportBatchItemFailures: true}
+	var mu sync.Mutex
+	running, peak, calls := 0, 0, 0
+	outcomes := runPollerTimeout(t, c, src, 10, 100*time.Millisecond, func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+		mu.Lock()
+		running++
+		calls++
+		peak = max(peak, running)
+		mu.Unlock()
+		time.Sleep(400 * time.Millisecond) // far past the deadline
+		mu.Lock()
+		running--
+		mu.Unlock()
+		return events.SQSEventResponse{}, nil
+	})
+	for range 4 {
+		next(t, outcomes)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if peak > 2 {
+		t.Errorf("%d invocations ran at once, want at most MaximumConcurrency = 2", peak)
+	}
+	if calls < 4 {
+		t.Errorf("only %d invocations ran", calls)
 	}
 }
 

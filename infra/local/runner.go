@@ -53,11 +53,15 @@ type Options struct {
 	// ObserveBatch and ObserveRequest, when set, see every consumer batch
 	// and every API request (the readable log of `eventchain run`).
 	ObserveBatch   func(BatchOutcome)
-	ObserveRequest func(method, path string, status int, awsRequestID string, took time.Duration)
+	ObserveRequest func(RequestOutcome)
 	// PollWaitSeconds bounds each long poll (default 20, as Lambda uses);
 	// shorter makes shutdown quicker.
 	PollWaitSeconds int32
 }
+
+// abandonedGrace bounds how long Close waits for invocations that overran
+// their deadline.
+const abandonedGrace = 10 * time.Second
 
 // Runner is the pipeline running locally.
 type Runner struct {
@@ -110,10 +114,10 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 
 	tmpl, err := samtemplate.Load(opts.Template)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("local mode: %w", err)
 	}
 	if err := r.startCloud(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("local mode: start localcloud: %w", err)
 	}
 	r.Template, err = tmpl.Resolve(opts.Overrides, samtemplate.LocalResolver{Endpoint: r.cloudURL})
 	if err != nil {
@@ -124,7 +128,7 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 		return nil, fmt.Errorf("create the template's topology in localcloud: %w", err)
 	}
 	if err := r.openStore(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("local mode: status store: %w", err)
 	}
 	return r, r.startFunctions(ctx, cfg)
 }
@@ -158,10 +162,29 @@ func (r *Runner) startCloud() error {
 	}
 	r.Cloud, r.cloudSrv, r.cloudURL = cloud, srv, "http://"+l.Addr().String()
 	r.closers = append(r.closers, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return errors.Join(srv.Shutdown(ctx), cloud.Close())
+		var errs []error
+		if err := shutdown(srv); err != nil {
+			errs = append(errs, fmt.Errorf("stop localcloud server: %w", err))
+		}
+		if err := cloud.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close localcloud: %w", err))
+		}
+		return errors.Join(errs...)
 	})
+	return nil
+}
+
+// shutdown stops a server gracefully for a short while, then closes what
+// is left: a connection a client opened but never used counts as busy for
+// five seconds in net/http, and a long poll as long as it waits.
+func shutdown(srv *http.Server) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
+		return srv.Close()
+	} else if err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -215,12 +238,15 @@ func (r *Runner) startFunctions(ctx context.Context, cfg aws.Config) error {
 			ARN:                 tf.ARN,
 			Timeout:             time.Duration(tf.Timeout) * time.Second,
 			MemoryMB:            tf.MemorySize,
-			ReservedConcurrency: derefInt(tf.ReservedConcurrentExecutions),
+			ReservedConcurrency: tf.ReservedConcurrentExecutions,
 		}, 1000)
 		r.Functions[tf.Name] = fn
 		h, err := buildHandler(ctx, tf.Name, r.lookup(tf), r.Store)
 		if err != nil {
 			return fmt.Errorf("function %s: %w", tf.LogicalID, err)
+		}
+		if fn.ReservedConcurrency != nil && *fn.ReservedConcurrency == 0 {
+			r.opts.Logger.Warn("function has reserved concurrency 0: every invocation is throttled", "function", tf.LogicalID)
 		}
 		for _, ev := range tf.SQSEvents {
 			if !ev.Enabled {
@@ -322,24 +348,24 @@ func (r *Runner) CloudURL() string { return r.cloudURL }
 func (r *Runner) Close() error {
 	var errs []error
 	if r.apiSrv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		errs = append(errs, r.apiSrv.Shutdown(ctx))
-		cancel()
+		if err := shutdown(r.apiSrv); err != nil {
+			errs = append(errs, fmt.Errorf("stop api front: %w", err))
+		}
 	}
 	if r.cancel != nil {
 		r.cancel()
 	}
 	r.pollers.Wait()
+	// Invocations abandoned at their deadline may still run; the store and
+	// localcloud they use close only once they return (or give up on them).
+	for _, fn := range r.Functions {
+		if !fn.Wait(abandonedGrace) {
+			errs = append(errs, fmt.Errorf("function %s: invocations still running %s after shutdown", fn.Name, abandonedGrace))
+		}
+	}
 	for i := len(r.closers) - 1; i >= 0; i-- {
 		errs = append(errs, r.closers[i]())
 	}
 	r.closers = nil
 	return errors.Join(errs...)
-}
-
-func derefInt(p *int) int {
-	if p == nil {
-		return 0
-	}
-	return *p
 }
