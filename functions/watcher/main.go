@@ -1,8 +1,7 @@
 // Command watcher is the watcher Lambda function (it consumes
 // instance.launched and waits for the instances to run): it only wires the
-// handler of internal/watcher to the Lambda runtime. The watcher never
-// touches the status store, so none is built (and the function needs no
-// table permission).
+// status store (read only: the watcher leaves closed requests alone) and
+// the handler of internal/watcher to the Lambda runtime.
 package main
 
 import (
@@ -12,12 +11,17 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/eventchain/eventchain/internal/status"
 	"github.com/eventchain/eventchain/internal/watcher"
 )
 
 func main() {
 	ctx := context.Background()
-	h, err := watcher.NewFromEnv(ctx, os.LookupEnv, nil)
+	store, err := status.NewDynamoFromEnv(ctx, os.LookupEnv)
+	if err != nil {
+		fail(err)
+	}
+	h, err := watcher.NewFromEnv(ctx, os.LookupEnv, store)
 	if err != nil {
 		fail(err)
 	}

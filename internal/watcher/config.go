@@ -23,6 +23,12 @@ type Config struct {
 	Timeout        time.Duration // WATCH_TIMEOUT_SECONDS
 	BackoffBase    time.Duration // WATCH_BACKOFF_BASE_SECONDS
 	BackoffMax     time.Duration // WATCH_BACKOFF_MAX_SECONDS
+	// MaxReceiveCount is the watch queue's maxReceiveCount
+	// (WATCH_MAX_RECEIVE_COUNT; 0 when unset: no receive budget is
+	// enforced). From receive MaxReceiveCount-1 on the watcher stops
+	// waiting and takes the timeout path, so a record whose receives were
+	// spent on errors is not dead-lettered with its instances running.
+	MaxReceiveCount int
 }
 
 // LoadConfig reads the watcher's settings.
@@ -51,6 +57,13 @@ func LoadConfig(lookup awsenv.Lookup) (Config, error) {
 			return Config{}, fmt.Errorf("%s %q: want a positive number of seconds", s.key, v)
 		}
 		*s.dst = time.Duration(n * float64(time.Second))
+	}
+	if v, ok := lookup("WATCH_MAX_RECEIVE_COUNT"); ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 2 {
+			return Config{}, fmt.Errorf("WATCH_MAX_RECEIVE_COUNT %q: want an integer of at least 2", v)
+		}
+		cfg.MaxReceiveCount = n
 	}
 	if cfg.BackoffMax < cfg.BackoffBase {
 		return Config{}, fmt.Errorf("WATCH_BACKOFF_MAX_SECONDS (%v) is below WATCH_BACKOFF_BASE_SECONDS (%v)", cfg.BackoffMax, cfg.BackoffBase)

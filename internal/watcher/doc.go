@@ -1,7 +1,11 @@
 // Package watcher is the watcher function: it consumes instance.launched
 // and waits, without sleeping, for the request's instances to run.
 //
-// Per record it calls DescribeInstances on the launched instances:
+// Per record it first reads the request from the status store: a request
+// already RUNNING or FAILED is left alone (a late or redriven duplicate of
+// instance.launched must not terminate instances or fail a request that is
+// closed), and the record is acknowledged. Otherwise it calls
+// DescribeInstances on the launched instances:
 //
 //   - every instance running: publish instance.running;
 //   - any instance shutting-down, terminated, stopping or stopped (EC2 has
@@ -15,13 +19,22 @@
 //     WATCH_BACKOFF_BASE_SECONDS doubled per receive, capped at
 //     WATCH_BACKOFF_MAX_SECONDS and at the time left in the budget.
 //
-// The budget is WATCH_TIMEOUT_SECONDS from the launch (the event's
-// launchedAt, else the record's first receive). Past it, the watcher
+// Two budgets end the wait. The wait budget is WATCH_TIMEOUT_SECONDS from
+// the launch (the event's launchedAt, else the record's first receive). The
+// receive budget is the watch queue's maxReceiveCount
+// (WATCH_MAX_RECEIVE_COUNT): receives spent on errors that carry no backoff
+// (a store or EC2 error the watcher cannot wait out) count too, and once
+// the record reaches receive maxReceiveCount-1 the watcher stops waiting,
+// leaving the last receive to retry the timeout path. Past either budget it
 // terminates the request's instances and publishes launch.failed with code
-// WatchTimeout, so no request stays LAUNCHING with instances running. The
-// watch queue's maxReceiveCount must allow the receives this takes.
+// WatchTimeout, so no request stays LAUNCHING with instances running and
+// its record in the DLQ. The template keeps the receive budget well above
+// the receives the wait budget takes (samtemplate.CheckInvariants).
 //
-// The watcher does not read or write the status store: the notifier records
-// the terminal status. NewFromEnv takes a store only to share the signature
-// of every function.
+// Terminating is all or nothing in EC2: one unknown id fails the whole
+// call with InvalidInstanceID.NotFound. The watcher then looks the ids up
+// with an instance-id filter and terminates the ones EC2 knows.
+//
+// The watcher only reads the status store (the notifier records the
+// terminal status), so its IAM role needs dynamodb:GetItem alone.
 package watcher

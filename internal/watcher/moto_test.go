@@ -3,18 +3,21 @@ package watcher_test
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/eventchain/eventchain/internal/consumer/consumertest"
 	"github.com/eventchain/eventchain/internal/event"
 	"github.com/eventchain/eventchain/internal/motoserver"
+	"github.com/eventchain/eventchain/internal/status"
 	"github.com/eventchain/eventchain/internal/watcher"
 )
 
@@ -27,20 +30,38 @@ func TestWatchOverTheWire(t *testing.T) {
 	topicARN, tap := cloud.TopicWithQueue(t, "events")
 	watchQueue := cloud.Queue(t, "watch")
 	ctx := context.Background()
+	store, err := status.OpenBolt(filepath.Join(t.TempDir(), "status.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
 	h, err := watcher.NewFromEnv(ctx, consumertest.Lookup(map[string]string{
 		"AWS_ENDPOINT_URL": endpoint, "EVENTS_TOPIC_ARN": topicARN,
 		"QUEUE_URL": watchQueue, "DLQ_URL": cloud.Queue(t, "watch-dlq"), "LOG_LEVEL": "error",
-	}), nil)
+		"WATCH_MAX_RECEIVE_COUNT": "30",
+	}), store)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ec2c := ec2.NewFromConfig(consumertest.AWSConfig(), func(o *ec2.Options) { o.BaseEndpoint = aws.String(endpoint) })
 
-	// deliver puts an instance.launched through the watch queue, so the
-	// record carries a real receipt handle, and runs the watcher on it.
-	deliver := func(t *testing.T, ids []string) events.SQSEventResponse {
+	// deliver records a request in the given status, puts its
+	// instance.launched through the watch queue, so the record carries a
+	// real receipt handle, and runs the watcher on it.
+	deliver := func(t *testing.T, ids []string, st status.Status) events.SQSEventResponse {
 		t.Helper()
 		reqID := event.NewID()
+		if err := store.Create(ctx, status.Request{ID: reqID}); err != nil {
+			t.Fatal(err)
+		}
+		for _, to := range []status.Status{status.Accepted, status.Launching, status.Running, status.Failed} {
+			if to.Rank() > st.Rank() || (to.Terminal() && to != st) {
+				continue
+			}
+			if _, err := store.Advance(ctx, reqID, status.Transition{To: to, Event: "test"}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		env, err := event.New(event.TypeInstanceLaunched, event.Meta{Source: "eventchain/launcher", Subject: reqID, CorrelationID: event.NewID()},
 			event.InstanceLaunched{RequestID: reqID, InstanceIDs: ids, LaunchedAt: time.Now().UTC()})
 		if err != nil {
@@ -93,7 +114,7 @@ func TestWatchOverTheWire(t *testing.T) {
 
 	t.Run("running instance publishes instance.running", func(t *testing.T) {
 		id := launch(t)
-		if resp := deliver(t, []string{id}); len(resp.BatchItemFailures) != 0 {
+		if resp := deliver(t, []string{id}, status.Launching); len(resp.BatchItemFailures) != 0 {
 			t.Fatalf("failures %+v", resp)
 		}
 		if got := received(t); got.Type != event.TypeInstanceRunning {
@@ -105,7 +126,7 @@ func TestWatchOverTheWire(t *testing.T) {
 		if _, err := ec2c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
 			t.Fatal(err)
 		}
-		if resp := deliver(t, []string{id}); len(resp.BatchItemFailures) != 0 {
+		if resp := deliver(t, []string{id}, status.Launching); len(resp.BatchItemFailures) != 0 {
 			t.Fatalf("failures %+v", resp)
 		}
 		got := received(t)
@@ -114,8 +135,28 @@ func TestWatchOverTheWire(t *testing.T) {
 			t.Errorf("published %s %+v (%v), want launch.failed with Client.UserInitiatedShutdown", got.Type, f, err)
 		}
 	})
+	t.Run("closed request leaves its stopped instance alone", func(t *testing.T) {
+		id := launch(t)
+		if _, err := ec2c.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
+			t.Fatal(err)
+		}
+		if resp := deliver(t, []string{id}, status.Failed); len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("failures %+v, want the duplicate acknowledged", resp)
+		}
+		out, err := ec2c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := out.Reservations[0].Instances[0].State.Name; st != ec2types.InstanceStateNameStopped {
+			t.Errorf("instance is %s, want stopped and untouched", st)
+		}
+		got, err := cloud.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(tap), WaitTimeSeconds: 1})
+		if err != nil || len(got.Messages) != 0 {
+			t.Errorf("published %d events for a closed request (%v)", len(got.Messages), err)
+		}
+	})
 	t.Run("unknown instance backs off through the queue", func(t *testing.T) {
-		resp := deliver(t, []string{"i-0123456789abcdef0"})
+		resp := deliver(t, []string{"i-0123456789abcdef0"}, status.Launching)
 		if len(resp.BatchItemFailures) != 1 {
 			t.Fatalf("failures %+v, want the record returned", resp)
 		}

@@ -53,10 +53,20 @@ type Publisher interface {
 	Publish(ctx context.Context, evs ...event.Envelope) error
 }
 
+// Store is the part of the status store the watcher uses: it only reads a
+// request, to leave alone one that is already closed. *status.Dynamo and
+// *status.Bolt satisfy it.
+type Store interface {
+	Get(ctx context.Context, id string) (status.Request, error)
+}
+
+var _ Store = (status.Store)(nil)
+
 // Deps are the watcher's collaborators.
 type Deps struct {
 	EC2       EC2API
 	Publisher Publisher
+	Store     Store
 	Queue     consumer.Queue   // dead letters and visibility changes
 	Logger    *slog.Logger     // nil discards
 	Clock     func() time.Time // nil means time.Now
@@ -76,6 +86,8 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		return nil, errors.New("watcher: EC2 client required")
 	case deps.Publisher == nil:
 		return nil, errors.New("watcher: publisher required")
+	case deps.Store == nil:
+		return nil, errors.New("watcher: status store required")
 	case cfg.Timeout <= 0 || cfg.BackoffBase <= 0 || cfg.BackoffMax < cfg.BackoffBase:
 		return nil, fmt.Errorf("watcher: timeout %v, backoff %v..%v: want positive, base ≤ max", cfg.Timeout, cfg.BackoffBase, cfg.BackoffMax)
 	}
@@ -100,9 +112,9 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 	return h, nil
 }
 
-// NewFromEnv builds the watcher from its settings. The store is not used
-// (see the package documentation).
-func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, _ status.Store) (*Handler, error) {
+// NewFromEnv builds the watcher from its settings and the status store
+// (read only: see the package documentation).
+func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store) (*Handler, error) {
 	cfg, err := LoadConfig(lookup)
 	if err != nil {
 		return nil, fmt.Errorf("watcher config: %w", err)
@@ -120,9 +132,19 @@ func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, _ status.Store) (*Han
 	return New(cfg, Deps{
 		EC2:       ec2Client,
 		Publisher: publish.NewSNS(snsClient, cfg.EventsTopicARN),
+		Store:     storeOrNil(store),
 		Queue:     sqsClient,
 		Logger:    consumer.NewLogger(os.Stderr, lookup),
 	})
+}
+
+// storeOrNil keeps a nil status.Store nil as a Store, so New reports it
+// missing instead of calling a nil interface later.
+func storeOrNil(s status.Store) Store {
+	if s == nil {
+		return nil
+	}
+	return s
 }
 
 // Handle processes a batch of instance.launched records.
@@ -147,6 +169,24 @@ func (h *Handler) watch(ctx context.Context, rec consumer.Record) error {
 			"instance.launched data (requestId %q, %d instances) does not describe subject %q",
 			launched.RequestID, len(launched.InstanceIDs), rec.Event.Subject))
 	}
+	// A late or redriven duplicate of instance.launched must not act on a
+	// request that is already closed: its instances may have been stopped
+	// or terminated on purpose since, and terminating them now (or failing
+	// the request) would undo a finished outcome.
+	req, err := h.deps.Store.Get(ctx, launched.RequestID)
+	switch {
+	case err == nil && req.Status.Terminal():
+		rec.Logger.InfoContext(ctx, "request already closed; nothing to watch", slog.String("status", string(req.Status)))
+		return nil
+	case errors.Is(err, status.ErrNotFound):
+		// The launcher launched instances for a request the store does not
+		// know; watch them all the same so the chain reaches a terminal
+		// event (the notifier dead-letters it visibly).
+		rec.Logger.WarnContext(ctx, "watching instances of a request the status store does not know")
+	case err != nil:
+		return fmt.Errorf("get request %s: %w", launched.RequestID, err)
+	}
+
 	ids := launched.InstanceIDs
 	start := launched.LaunchedAt
 	if start.IsZero() {
@@ -157,16 +197,22 @@ func (h *Handler) watch(ctx context.Context, rec consumer.Record) error {
 	}
 	deadline := start.Add(h.cfg.Timeout)
 	now := h.deps.Clock()
+	// out of the receive budget: the queue would dead-letter the record
+	// after the next receive, so stop waiting now and leave one receive
+	// for the timeout path to be retried if it fails.
+	spent := h.cfg.MaxReceiveCount > 0 && rec.ReceiveCount() >= h.cfg.MaxReceiveCount-1
+	expired := !now.Before(deadline) || spent
 
 	out, err := h.deps.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
 	if err != nil {
-		if !waitable(err) {
-			return fmt.Errorf("describe instances of %s: %w", launched.RequestID, err)
+		err = fmt.Errorf("describe instances of %s: %w", launched.RequestID, err)
+		switch {
+		case expired:
+			return h.timeout(ctx, rec, launched, spent)
+		case waitable(err):
+			return consumer.Transient(err, h.delay(rec, now, deadline))
 		}
-		if !now.Before(deadline) {
-			return h.timeout(ctx, rec, launched)
-		}
-		return consumer.Transient(fmt.Errorf("describe instances of %s: %w", launched.RequestID, err), h.delay(rec, now, deadline))
+		return err
 	}
 
 	states := map[string]ec2types.Instance{}
@@ -191,8 +237,8 @@ func (h *Handler) watch(ctx context.Context, rec consumer.Record) error {
 	if running == len(ids) {
 		return h.publish(ctx, rec, event.TypeInstanceRunning, event.InstanceRunning{RequestID: launched.RequestID, InstanceIDs: ids})
 	}
-	if !now.Before(deadline) {
-		return h.timeout(ctx, rec, launched)
+	if expired {
+		return h.timeout(ctx, rec, launched, spent)
 	}
 	rec.Logger.InfoContext(ctx, "instances not running yet", slog.Int("running", running), slog.Int("instances", len(ids)))
 	return consumer.Transient(fmt.Errorf("%d of %d instances of %s running", running, len(ids), launched.RequestID), h.delay(rec, now, deadline))
@@ -224,33 +270,78 @@ func (h *Handler) died(ctx context.Context, rec consumer.Record, launched event.
 	})
 }
 
-// timeout ends a request whose instances did not run within the budget.
-func (h *Handler) timeout(ctx context.Context, rec consumer.Record, launched event.InstanceLaunched) error {
+// timeout ends a request whose instances did not run within the budget:
+// the wait budget (WATCH_TIMEOUT_SECONDS) or, when spent is set, the
+// queue's receive budget.
+func (h *Handler) timeout(ctx context.Context, rec consumer.Record, launched event.InstanceLaunched, spent bool) error {
 	if err := h.terminate(ctx, launched); err != nil {
 		return err
 	}
-	rec.Logger.WarnContext(ctx, "watch budget exhausted; instances terminated", slog.Duration("budget", h.cfg.Timeout))
+	message := fmt.Sprintf("instances not running %s after launch; terminated", h.cfg.Timeout)
+	if spent {
+		message = fmt.Sprintf("instances not running after %d of the watch queue's %d receives; terminated",
+			rec.ReceiveCount(), h.cfg.MaxReceiveCount)
+	}
+	rec.Logger.WarnContext(ctx, "watch budget exhausted; instances terminated", slog.Duration("budget", h.cfg.Timeout),
+		slog.Int("receive_count", rec.ReceiveCount()), slog.Bool("receive_budget_spent", spent))
 	return h.publish(ctx, rec, event.TypeLaunchFailed, event.LaunchFailed{
 		RequestID:   launched.RequestID,
 		Code:        CodeWatchTimeout,
-		Message:     fmt.Sprintf("instances not running %s after launch; terminated", h.cfg.Timeout),
+		Message:     message,
 		InstanceIDs: launched.InstanceIDs,
 	})
 }
 
 // terminate stops every instance of the request, so a failed request
-// leaves nothing running (and billing). Terminating is idempotent; ids EC2
-// does not know have nothing to terminate.
+// leaves nothing running (and billing). Terminating is idempotent.
+//
+// EC2 refuses the whole call with InvalidInstanceID.NotFound when any id
+// is unknown (never created, or not yet visible), terminating none of the
+// others; terminate then looks the ids up with a filter (which, unlike
+// InstanceIds, ignores unknown ids) and terminates those EC2 knows.
 func (h *Handler) terminate(ctx context.Context, launched event.InstanceLaunched) error {
-	_, err := h.deps.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: launched.InstanceIDs})
-	if err != nil && errorCode(err) != "InvalidInstanceID.NotFound" {
-		err = fmt.Errorf("terminate instances of %s: %w", launched.RequestID, err)
+	ids := launched.InstanceIDs
+	_, err := h.deps.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids})
+	if err != nil && errorCode(err) == "InvalidInstanceID.NotFound" {
+		ids, err = h.known(ctx, ids)
+		if err == nil && len(ids) > 0 {
+			_, err = h.deps.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids})
+		}
+	}
+	if err != nil {
+		err = fmt.Errorf("terminate instances %v of %s: %w", ids, launched.RequestID, err)
 		if waitable(err) {
 			return consumer.Transient(err, 0)
 		}
 		return err
 	}
 	return nil
+}
+
+// known returns the ids EC2 knows that are not yet terminated.
+func (h *Handler) known(ctx context.Context, ids []string) ([]string, error) {
+	var found []string
+	in := &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: ids}}}
+	for {
+		out, err := h.deps.EC2.DescribeInstances(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("look up instances: %w", err)
+		}
+		for _, r := range out.Reservations {
+			for _, inst := range r.Instances {
+				if inst.State != nil && inst.State.Name == ec2types.InstanceStateNameTerminated {
+					continue
+				}
+				if id := aws.ToString(inst.InstanceId); slices.Contains(ids, id) && !slices.Contains(found, id) {
+					found = append(found, id)
+				}
+			}
+		}
+		if aws.ToString(out.NextToken) == "" {
+			return found, nil
+		}
+		in.NextToken = out.NextToken
+	}
 }
 
 func (h *Handler) publish(ctx context.Context, rec consumer.Record, eventType string, payload any) error {
