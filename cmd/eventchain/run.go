@@ -229,4 +229,3 @@ func (l *chainLog) notification(body string) {
 	}
 	l.line("notify", "notification", n.RequestID, outcome)
 }
-
