@@ -109,6 +109,7 @@ func queueAttributes(q samtemplate.Queue) map[string]string {
 		"DelaySeconds":                  strconv.Itoa(q.DelaySeconds),
 		"MaximumMessageSize":            strconv.Itoa(q.MaximumMessageSize),
 		"ReceiveMessageWaitTimeSeconds": strconv.Itoa(q.ReceiveMessageWaitTimeSeconds),
+		"RedrivePolicy":                 "", // removed unless the template sets one
 	}
 	if q.FifoQueue {
 		attrs["ContentBasedDeduplication"] = strconv.FormatBool(q.ContentBasedDeduplication)
@@ -120,8 +121,10 @@ func queueAttributes(q samtemplate.Queue) map[string]string {
 	return attrs
 }
 
+// subscriptionAttributes are the attributes to set, in the order to set
+// them; an empty value removes one the template no longer declares.
 func subscriptionAttributes(s samtemplate.Subscription) (map[string]string, error) {
-	attrs := map[string]string{"RawMessageDelivery": strconv.FormatBool(s.RawMessageDelivery)}
+	attrs := map[string]string{"RawMessageDelivery": strconv.FormatBool(s.RawMessageDelivery), "FilterPolicy": "", "RedrivePolicy": ""}
 	if s.FilterPolicy != nil {
 		attrs["FilterPolicy"] = string(s.FilterPolicy)
 		scope := s.FilterPolicyScope
