@@ -15,7 +15,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net/http/httptest"
 	"sort"
 	"strconv"
 	"strings"
@@ -319,21 +318,17 @@ func benchExpectDepth(b *testing.B, env *benchEnv, n int) {
 // startBenchLocal serves a localcloud for the whole benchmark run.
 func startBenchLocal(b *testing.B, dataDir string) string {
 	b.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	srv.Start()
-	cloud, err := localcloud.New(localcloud.Options{DataDir: dataDir, BaseURL: srv.URL})
+	cloud, srv, l, err := localcloud.Listen("127.0.0.1:0", localcloud.Options{DataDir: dataDir})
 	if err != nil {
-		srv.Close()
 		b.Fatalf("start localcloud: %v", err)
 	}
-	srv.Config.Handler = cloud
 	b.Cleanup(func() {
 		srv.Close()
 		if err := cloud.Close(); err != nil {
 			b.Errorf("close localcloud: %v", err)
 		}
 	})
-	return srv.URL
+	return "http://" + l.Addr().String()
 }
 
 // benchTable renders msgs/s per workload and target with each localcloud

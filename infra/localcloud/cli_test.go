@@ -119,9 +119,24 @@ func jsonLen(t *testing.T, doc any, path ...any) int {
 	return len(a)
 }
 
+// newCLIBackend serves a localcloud with a data directory through
+// localcloud.Listen, which installs the handler before serving: the CLI
+// runs in another process, so nothing else orders the two for the race
+// detector.
 func newCLIBackend(t *testing.T) backend {
 	t.Helper()
-	return newBackend(t, "localcloud-disk", localcloud.Options{})
+	dir := t.TempDir()
+	cloud, srv, l, err := localcloud.Listen("127.0.0.1:0", localcloud.Options{DataDir: dir})
+	if err != nil {
+		t.Fatalf("start localcloud: %v", err)
+	}
+	t.Cleanup(func() {
+		srv.Close()
+		if err := cloud.Close(); err != nil {
+			t.Errorf("close localcloud: %v", err)
+		}
+	})
+	return backend{Name: "localcloud-disk", Endpoint: "http://" + l.Addr().String(), IsLocal: true, Cloud: cloud, DataDir: dir}
 }
 
 func TestCLISQS(t *testing.T) {
