@@ -27,6 +27,12 @@ type Config struct {
 	// (LAUNCHER_CONCURRENCY); each instance paces itself at
 	// RatePerSecond / Concurrency.
 	Concurrency int
+	// MaxReceiveCount is the launch queue's maxReceiveCount
+	// (LAUNCH_MAX_RECEIVE_COUNT; 0 when unset: no receive is treated as
+	// the last). On the last receive a launch that would be retried ends
+	// the request with launch.failed (RetriesExhausted) instead, so the
+	// request does not stay ACCEPTED once the record is dead-lettered.
+	MaxReceiveCount int
 }
 
 // LoadConfig reads the launcher's settings.
@@ -46,6 +52,11 @@ func LoadConfig(lookup awsenv.Lookup) (Config, error) {
 	if v, ok := lookup("LAUNCHER_CONCURRENCY"); ok && v != "" {
 		if cfg.Concurrency, err = strconv.Atoi(v); err != nil || cfg.Concurrency < 1 {
 			return Config{}, fmt.Errorf("LAUNCHER_CONCURRENCY %q: want a positive integer", v)
+		}
+	}
+	if v, ok := lookup("LAUNCH_MAX_RECEIVE_COUNT"); ok && v != "" {
+		if cfg.MaxReceiveCount, err = strconv.Atoi(v); err != nil || cfg.MaxReceiveCount < 1 {
+			return Config{}, fmt.Errorf("LAUNCH_MAX_RECEIVE_COUNT %q: want a positive integer", v)
 		}
 	}
 	return cfg, nil

@@ -1,18 +1,30 @@
 // Package launcher is the launcher function: it consumes launch.requested
 // and starts the request's EC2 instances.
 //
-// Per record it waits for the pacer (a token bucket at
+// Per record it first reads the request from the status store: a request
+// already RUNNING or FAILED (a late duplicate, or a redriven record of a
+// request that failed meanwhile) is not launched again, and the record is
+// acknowledged. Otherwise it waits for the pacer (a token bucket at
 // LAUNCH_RATE_PER_SECOND / LAUNCHER_CONCURRENCY calls per second, so that
 // every concurrent instance together stays within the EC2 rate), calls
 // RunInstances with ClientToken = request id and deterministic tags, moves
 // the request to LAUNCHING and publishes instance.launched.
 //
-// EC2 errors are classified (Classify): throttling, missing capacity,
-// service errors and timeouts are transient (the record goes back to the
-// queue; the SDK itself retries at most 3 attempts with at most ~2 s of
-// backoff, so no invocation sleeps long); invalid parameters are permanent
-// and end the request at once with launch.failed; anything else is retried
-// until the queue's redrive policy dead-letters it.
+// The SDK makes one attempt per RunInstances (retries inside the SDK would
+// spend one pacer token on several calls): SQS redelivery is the retry, and
+// every redelivery waits for a token again.
+//
+// EC2 errors are classified (Classify; the table is in ec2.go):
+// throttling, service errors and timeouts are transient and come back after
+// a short visibility backoff (ThrottleDelay: 2, 4, 8, … s, at most 64 s)
+// rather than the queue's whole visibility timeout; missing capacity is
+// transient and comes back after the queue's visibility timeout; invalid
+// parameters and exhausted quotas are permanent and end the request at once
+// with launch.failed. Anything else is retried. On the launch queue's last
+// receive (LAUNCH_MAX_RECEIVE_COUNT) a launch that would be retried ends
+// the request with launch.failed, code RetriesExhausted and the last error,
+// so the request does not stay ACCEPTED; the record is still returned as a
+// failure, so the redrive policy dead-letters it and the DLQ alarm fires.
 //
 // Redelivery is safe: everything RunInstances receives is derived from the
 // request, so EC2 answers a repeated call with the same instances, the

@@ -26,16 +26,32 @@ import (
 // Source is the CloudEvents source of the events the launcher publishes.
 const Source = "eventchain/launcher"
 
-// CodeInvalidPayload is the dead-letter reason of a launch.requested whose
-// data does not describe a launch (wrong schema, request id not the subject).
-const CodeInvalidPayload = "InvalidPayload"
-
-// SDK retry bounds: a throttled call is retried a little inside the
-// invocation, then handed back to SQS rather than slept on.
+// Codes the launcher writes.
 const (
-	sdkMaxAttempts = 3
-	sdkMaxBackoff  = 2 * time.Second
+	// CodeInvalidPayload is the dead-letter reason of a launch.requested
+	// whose data does not describe a launch (wrong schema, request id not
+	// the subject).
+	CodeInvalidPayload = "InvalidPayload"
+	// CodeRetriesExhausted is the launch.failed code of a launch still
+	// failing (transiently or unclassified) on the launch queue's last
+	// receive; the message carries the last error.
+	CodeRetriesExhausted = "RetriesExhausted"
 )
+
+// sdkMaxAttempts is 1: the SDK does not retry RunInstances. A retry inside
+// the SDK would bypass the pacer (one token, several calls); the retry is
+// SQS's redelivery instead, after ThrottleDelay for throttling, and every
+// redelivery waits for a token again.
+const sdkMaxAttempts = 1
+
+// Store is the part of the status store the launcher uses; *status.Dynamo
+// and *status.Bolt satisfy it.
+type Store interface {
+	Get(ctx context.Context, id string) (status.Request, error)
+	Advance(ctx context.Context, id string, t status.Transition) (status.Request, error)
+}
+
+var _ Store = (status.Store)(nil)
 
 // Publisher publishes events to the events topic.
 type Publisher interface {
@@ -47,7 +63,7 @@ type Deps struct {
 	EC2       RunInstancesAPI
 	Publisher Publisher
 	Queue     consumer.Queue // dead letters and visibility changes
-	Store     status.Store
+	Store     Store
 	Logger    *slog.Logger     // nil discards
 	Clock     func() time.Time // nil means time.Now
 }
@@ -107,7 +123,7 @@ func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store) (
 	}
 	ec2Client := ec2.NewFromConfig(awsCfg.AWS, func(o *ec2.Options) {
 		o.BaseEndpoint = awsCfg.BaseEndpoint()
-		o.Retryer = retry.AddWithMaxBackoffDelay(retry.AddWithMaxAttempts(retry.NewStandard(), sdkMaxAttempts), sdkMaxBackoff)
+		o.Retryer = retry.AddWithMaxAttempts(retry.NewStandard(), sdkMaxAttempts)
 	})
 	snsClient := sns.NewFromConfig(awsCfg.AWS, func(o *sns.Options) { o.BaseEndpoint = awsCfg.BaseEndpoint() })
 	sqsClient := sqs.NewFromConfig(awsCfg.AWS, func(o *sqs.Options) { o.BaseEndpoint = awsCfg.BaseEndpoint() })
@@ -115,9 +131,18 @@ func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store) (
 		EC2:       ec2Client,
 		Publisher: publish.NewSNS(snsClient, cfg.EventsTopicARN),
 		Queue:     sqsClient,
-		Store:     store,
+		Store:     storeOrNil(store),
 		Logger:    consumer.NewLogger(os.Stderr, lookup),
 	})
+}
+
+// storeOrNil keeps a nil status.Store nil as a Store, so New reports it
+// missing instead of calling a nil interface later.
+func storeOrNil(s status.Store) Store {
+	if s == nil {
+		return nil
+	}
+	return s
 }
 
 // Handle processes a batch of launch.requested records.
@@ -136,8 +161,23 @@ func (h *Handler) launch(ctx context.Context, rec consumer.Record) error {
 			"launch.requested data (requestId %q, count %d, imageId %q, instanceType %q) does not describe a launch of subject %q",
 			req.RequestID, req.Count, req.ImageID, req.InstanceType, rec.Event.Subject))
 	}
+	// A redriven or late launch.requested of a closed request must not
+	// launch: for a FAILED request nothing would ever watch or terminate
+	// the new instances. Checked before pacing, so it costs no token.
+	stored, err := h.deps.Store.Get(ctx, req.RequestID)
+	switch {
+	case err == nil && stored.Status.Terminal():
+		rec.Logger.InfoContext(ctx, "request already closed; not launching", slog.String("status", string(stored.Status)))
+		return nil
+	case errors.Is(err, status.ErrNotFound):
+		// Launch all the same (the chain reaches a terminal event and the
+		// notifier dead-letters it visibly), as Advance below does.
+		rec.Logger.WarnContext(ctx, "launching for a request the status store does not know")
+	case err != nil:
+		return fmt.Errorf("get request %s: %w", req.RequestID, err)
+	}
 	if err := h.pacer.Wait(ctx); err != nil {
-		return consumer.Transient(fmt.Errorf("pace launch of %s: %w", req.RequestID, err), 0)
+		return h.retry(ctx, rec, req, "", consumer.Transient(fmt.Errorf("pace launch of %s: %w", req.RequestID, err), 0))
 	}
 	out, err := h.deps.EC2.RunInstances(ctx, RunInstancesInput(req, rec.Event.CorrelationID))
 	if err != nil {
@@ -188,22 +228,57 @@ func (h *Handler) launch(ctx context.Context, rec consumer.Record) error {
 // runFailed maps a RunInstances error to the record's outcome.
 func (h *Handler) runFailed(ctx context.Context, rec consumer.Record, req event.LaunchRequested, err error) error {
 	class, code, message := Classify(err)
-	err = fmt.Errorf("run instances for %s: %w", req.RequestID, err)
+	wrapped := fmt.Errorf("run instances for %s: %w", req.RequestID, err)
 	switch class {
 	case Transient:
-		return consumer.Transient(err, 0)
-	case Permanent:
-		failed, ferr := event.Next(rec.Event, event.TypeLaunchFailed, Source, event.LaunchFailed{
-			RequestID: req.RequestID, Code: code, Message: message,
-		})
-		if ferr != nil {
-			return fmt.Errorf("build launch.failed for %s: %w", req.RequestID, ferr)
+		var delay time.Duration
+		if Throttled(err) {
+			delay = ThrottleDelay(rec.ReceiveCount())
 		}
-		if perr := h.deps.Publisher.Publish(ctx, failed); perr != nil {
-			return fmt.Errorf("publish launch.failed for %s (after %v): %w", req.RequestID, err, perr)
+		return h.retry(ctx, rec, req, code, consumer.Transient(wrapped, delay))
+	case Permanent:
+		if perr := h.fail(ctx, rec, req, code, message); perr != nil {
+			return fmt.Errorf("%w (after %v)", perr, wrapped)
 		}
 		rec.Logger.WarnContext(ctx, "launch refused by EC2", slog.String("error_code", code), slog.String("error", message))
 		return nil
 	}
+	return h.retry(ctx, rec, req, code, wrapped)
+}
+
+// retry returns err for SQS to redeliver the record, except on the launch
+// queue's last receive: there the request is ended with launch.failed
+// (RetriesExhausted, the last error in the message), so it does not stay
+// ACCEPTED while its record sits in the DLQ. The record is still returned
+// as a failure, so the redrive policy dead-letters it and the DLQ alarm
+// tells an operator that launches keep failing. Redriving it later does
+// nothing: the request is FAILED.
+func (h *Handler) retry(ctx context.Context, rec consumer.Record, req event.LaunchRequested, code string, err error) error {
+	if h.cfg.MaxReceiveCount == 0 || rec.ReceiveCount() < h.cfg.MaxReceiveCount {
+		return err
+	}
+	message := fmt.Sprintf("launch still failing after %d receives; last error: %v", rec.ReceiveCount(), err)
+	if code != "" {
+		message = fmt.Sprintf("launch still failing after %d receives; last error %s: %v", rec.ReceiveCount(), code, err)
+	}
+	if perr := h.fail(ctx, rec, req, CodeRetriesExhausted, message); perr != nil {
+		return fmt.Errorf("%w (after %w)", perr, err)
+	}
+	rec.Logger.ErrorContext(ctx, "launch retries exhausted; request failed", slog.String("error_code", code),
+		slog.Int("receive_count", rec.ReceiveCount()), slog.String("error", err.Error()))
 	return err
+}
+
+// fail publishes launch.failed for the request.
+func (h *Handler) fail(ctx context.Context, rec consumer.Record, req event.LaunchRequested, code, message string) error {
+	failed, err := event.Next(rec.Event, event.TypeLaunchFailed, Source, event.LaunchFailed{
+		RequestID: req.RequestID, Code: code, Message: message,
+	})
+	if err != nil {
+		return fmt.Errorf("build launch.failed for %s: %w", req.RequestID, err)
+	}
+	if err := h.deps.Publisher.Publish(ctx, failed); err != nil {
+		return fmt.Errorf("publish launch.failed for %s: %w", req.RequestID, err)
+	}
+	return nil
 }

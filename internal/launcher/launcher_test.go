@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -112,7 +113,7 @@ func setup(t *testing.T, ev events.SQSEvent, cfg launcher.Config) *env {
 	}
 	if cfg.RatePerSecond == 0 {
 		cfg = launcher.Config{EventsTopicARN: "arn:aws:sns:us-east-1:123456789012:events", RatePerSecond: 1000, Concurrency: 2,
-			QueueURL: "http://q/launch", DLQURL: "http://q/launch-dlq"}
+			QueueURL: "http://q/launch", DLQURL: "http://q/launch-dlq", MaxReceiveCount: 5}
 	}
 	e := &env{ec2: &fakeEC2{}, pub: &fakePublisher{}, queue: &consumertest.Queue{}, store: store}
 	e.h, err = launcher.New(cfg, launcher.Deps{EC2: e.ec2, Publisher: e.pub, Queue: e.queue, Store: store})
@@ -120,6 +121,16 @@ func setup(t *testing.T, ev events.SQSEvent, cfg launcher.Config) *env {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// close moves a request on to a terminal status.
+func (e *env) close(t *testing.T, id string, to status.Status) {
+	t.Helper()
+	for _, st := range []status.Status{status.Launching, to} {
+		if _, err := e.store.Advance(context.Background(), id, status.Transition{To: st, Event: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func tagMap(tags []ec2types.Tag) map[string]string {
@@ -280,6 +291,12 @@ func TestClassify(t *testing.T) {
 		{"unsupported", apiErr("Unsupported"), launcher.Permanent, "Unsupported"},
 		{"bad combination", apiErr("InvalidParameterCombination"), launcher.Permanent, "InvalidParameterCombination"},
 		{"unauthorized", apiErr("UnauthorizedOperation"), launcher.Permanent, "UnauthorizedOperation"},
+		{"no free address in subnet", apiErr("InsufficientFreeAddressesInSubnet"), launcher.Transient, "InsufficientFreeAddressesInSubnet"},
+		{"unknown security group id", apiErr("InvalidSecurityGroupID.NotFound"), launcher.Permanent, "InvalidSecurityGroupID.NotFound"},
+		{"malformed subnet id, lower-case d", apiErr("InvalidSubnetId.Malformed"), launcher.Permanent, "InvalidSubnetId.Malformed"},
+		{"bad block device mapping", apiErr("InvalidBlockDeviceMapping"), launcher.Permanent, "InvalidBlockDeviceMapping"},
+		{"vCPU quota needs a person", apiErr("VcpuLimitExceeded"), launcher.Permanent, "VcpuLimitExceeded"},
+		{"instance quota needs a person", apiErr("InstanceLimitExceeded"), launcher.Permanent, "InstanceLimitExceeded"},
 		{"unknown code", apiErr("SomethingNew"), launcher.Unclassified, "SomethingNew"},
 		{"plain error", errors.New("connection refused"), launcher.Unclassified, ""},
 	}
@@ -295,29 +312,53 @@ func TestClassify(t *testing.T) {
 
 func TestHandleRunInstancesErrors(t *testing.T) {
 	tests := []struct {
-		name       string
-		ec2Err     error
-		pubErr     error
-		wantFailed bool
-		wantCode   string // launch.failed code; "" = nothing published
+		name           string
+		ec2Err         error
+		pubErr         error
+		receive        string // ApproximateReceiveCount; the queue allows 5
+		wantFailed     bool
+		wantVisibility int32  // ChangeMessageVisibility seconds; 0 = none
+		wantCode       string // launch.failed code; "" = nothing published
+		wantMessage    string // substring of the launch.failed message
 	}{
-		{name: "throttling retries", ec2Err: apiErr("RequestLimitExceeded"), wantFailed: true},
-		{name: "capacity retries", ec2Err: apiErr("InsufficientInstanceCapacity"), wantFailed: true},
-		{name: "invalid AMI fails the request", ec2Err: apiErr("InvalidAMIID.NotFound"), wantCode: "InvalidAMIID.NotFound"},
-		{name: "idempotency mismatch fails the request", ec2Err: apiErr("IdempotentParameterMismatch"), wantCode: "IdempotentParameterMismatch"},
-		{name: "unclassified retries", ec2Err: apiErr("SomethingNew"), wantFailed: true},
-		{name: "launch.failed publish error retries", ec2Err: apiErr("InvalidParameterValue"), pubErr: errors.New("sns down"), wantFailed: true},
+		{name: "throttling retries after a short backoff", ec2Err: apiErr("RequestLimitExceeded"), receive: "1", wantFailed: true, wantVisibility: 2},
+		{name: "throttling backoff doubles per receive", ec2Err: apiErr("RequestLimitExceeded"), receive: "3", wantFailed: true, wantVisibility: 8},
+		{name: "service error retries after a short backoff", ec2Err: apiErr("InternalError"), receive: "2", wantFailed: true, wantVisibility: 4},
+		{name: "timeout retries after a short backoff", ec2Err: fmt.Errorf("send: %w", timeoutErr{}), receive: "1", wantFailed: true, wantVisibility: 2},
+		{name: "capacity retries after the queue's timeout", ec2Err: apiErr("InsufficientInstanceCapacity"), receive: "1", wantFailed: true},
+		{name: "invalid AMI fails the request", ec2Err: apiErr("InvalidAMIID.NotFound"), receive: "1",
+			wantCode: "InvalidAMIID.NotFound", wantMessage: "msg for InvalidAMIID.NotFound"},
+		{name: "idempotency mismatch fails the request", ec2Err: apiErr("IdempotentParameterMismatch"), receive: "1",
+			wantCode: "IdempotentParameterMismatch", wantMessage: "msg for IdempotentParameterMismatch"},
+		{name: "unclassified retries", ec2Err: apiErr("SomethingNew"), receive: "4", wantFailed: true},
+		{name: "launch.failed publish error retries", ec2Err: apiErr("InvalidParameterValue"), receive: "1", pubErr: errors.New("sns down"), wantFailed: true},
+		{name: "capacity on the last receive fails the request", ec2Err: apiErr("InsufficientInstanceCapacity"), receive: "5",
+			wantFailed: true, wantCode: launcher.CodeRetriesExhausted, wantMessage: "last error InsufficientInstanceCapacity"},
+		{name: "throttling on the last receive fails the request", ec2Err: apiErr("RequestLimitExceeded"), receive: "5",
+			wantFailed: true, wantVisibility: 32, wantCode: launcher.CodeRetriesExhausted, wantMessage: "msg for RequestLimitExceeded"},
+		{name: "unclassified past the last receive fails the request", ec2Err: apiErr("SomethingNew"), receive: "6",
+			wantFailed: true, wantCode: launcher.CodeRetriesExhausted, wantMessage: "last error SomethingNew"},
+		{name: "plain error on the last receive fails the request", ec2Err: errors.New("connection refused"), receive: "5",
+			wantFailed: true, wantCode: launcher.CodeRetriesExhausted, wantMessage: "connection refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ev := consumertest.LoadEvent(t, fixture)
 			ev.Records = ev.Records[:1]
+			ev.Records[0].Attributes["ApproximateReceiveCount"] = tt.receive
 			e := setup(t, ev, launcher.Config{})
 			e.ec2.err = tt.ec2Err
 			e.pub.err = tt.pubErr
 			resp, _ := e.h.Handle(context.Background(), ev)
 			if got := len(resp.BatchItemFailures) == 1; got != tt.wantFailed {
 				t.Errorf("batch item failure = %v, want %v", got, tt.wantFailed)
+			}
+			vis := e.queue.VisibilityChanges()
+			switch {
+			case tt.wantVisibility == 0 && len(vis) != 0:
+				t.Errorf("visibility changed to %d s, want the queue's timeout", vis[0].VisibilityTimeout)
+			case tt.wantVisibility != 0 && (len(vis) != 1 || vis[0].VisibilityTimeout != tt.wantVisibility):
+				t.Errorf("visibility changes %+v, want one to %d s", vis, tt.wantVisibility)
 			}
 			pub := e.pub.published()
 			if tt.wantCode == "" {
@@ -332,8 +373,8 @@ func TestHandleRunInstancesErrors(t *testing.T) {
 				if err := pub[0].DecodeData(&f); err != nil {
 					t.Fatal(err)
 				}
-				if f.Code != tt.wantCode || f.Message != "msg for "+tt.wantCode || f.RequestID != pub[0].Subject {
-					t.Errorf("launch.failed = %+v", f)
+				if f.Code != tt.wantCode || !strings.Contains(f.Message, tt.wantMessage) || f.RequestID != pub[0].Subject {
+					t.Errorf("launch.failed = %+v, want code %s and a message with %q", f, tt.wantCode, tt.wantMessage)
 				}
 			}
 			if len(e.queue.SentMessages()) != 0 {
@@ -342,6 +383,71 @@ func TestHandleRunInstancesErrors(t *testing.T) {
 			req, _ := e.store.Get(context.Background(), "3f1c2a9e-8b4d-4c6e-9a7f-1d2e3f4a5b6c")
 			if req.Status != status.Accepted {
 				t.Errorf("status = %s, want ACCEPTED untouched (the notifier records failures)", req.Status)
+			}
+		})
+	}
+}
+
+// TestHandleClosedRequestIsNotLaunched redelivers launch.requested for
+// requests that already finished: no RunInstances, nothing published.
+func TestHandleClosedRequestIsNotLaunched(t *testing.T) {
+	for _, st := range []status.Status{status.Failed, status.Running} {
+		t.Run(string(st), func(t *testing.T) {
+			ev := consumertest.LoadEvent(t, fixture)
+			ev.Records = ev.Records[:1]
+			e := setup(t, ev, launcher.Config{})
+			e.close(t, "3f1c2a9e-8b4d-4c6e-9a7f-1d2e3f4a5b6c", st)
+			resp, _ := e.h.Handle(context.Background(), ev)
+			if len(resp.BatchItemFailures) != 0 || len(e.queue.SentMessages()) != 0 {
+				t.Errorf("failures %+v, dead letters %d: want the record acknowledged", resp, len(e.queue.SentMessages()))
+			}
+			if len(e.ec2.inputs) != 0 || len(e.pub.published()) != 0 {
+				t.Errorf("RunInstances calls %d, published %d: want nothing for a %s request", len(e.ec2.inputs), len(e.pub.published()), st)
+			}
+		})
+	}
+}
+
+// failingGetStore fails Get, to show the launcher does not launch blind.
+type failingGetStore struct{ launcher.Store }
+
+func (failingGetStore) Get(context.Context, string) (status.Request, error) {
+	return status.Request{}, errors.New("dynamo down")
+}
+
+func TestHandleStoreFailureRetriesBeforeLaunching(t *testing.T) {
+	ev := consumertest.LoadEvent(t, fixture)
+	ev.Records = ev.Records[:1]
+	e := setup(t, ev, launcher.Config{})
+	h, err := launcher.New(launcher.Config{EventsTopicARN: "arn", RatePerSecond: 1000, Concurrency: 2, MaxReceiveCount: 5},
+		launcher.Deps{EC2: e.ec2, Publisher: e.pub, Queue: e.queue, Store: failingGetStore{e.store}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := h.Handle(context.Background(), ev)
+	if len(resp.BatchItemFailures) != 1 || len(e.ec2.inputs) != 0 || len(e.pub.published()) != 0 {
+		t.Errorf("failures %+v, RunInstances calls %d, published %d: want a retry and nothing else",
+			resp, len(e.ec2.inputs), len(e.pub.published()))
+	}
+}
+
+func TestThrottleDelay(t *testing.T) {
+	tests := []struct {
+		name    string
+		receive int
+		want    time.Duration
+	}{
+		{"first receive", 1, 2 * time.Second},
+		{"second receive", 2, 4 * time.Second},
+		{"fifth receive", 5, 32 * time.Second},
+		{"sixth receive capped", 6, launcher.MaxThrottleDelay},
+		{"huge count capped", 1 << 30, launcher.MaxThrottleDelay},
+		{"zero treated as first", 0, 2 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := launcher.ThrottleDelay(tt.receive); got != tt.want {
+				t.Errorf("ThrottleDelay(%d) = %v, want %v", tt.receive, got, tt.want)
 			}
 		})
 	}
@@ -422,8 +528,12 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{name: "defaults", env: map[string]string{"EVENTS_TOPIC_ARN": "arn:t"},
 			want: launcher.Config{EventsTopicARN: "arn:t", RatePerSecond: launcher.DefaultRatePerSecond, Concurrency: launcher.DefaultConcurrency}},
-		{name: "all set", env: map[string]string{"EVENTS_TOPIC_ARN": "arn:t", "QUEUE_URL": "q", "DLQ_URL": "d", "LAUNCH_RATE_PER_SECOND": "5", "LAUNCHER_CONCURRENCY": "4"},
-			want: launcher.Config{EventsTopicARN: "arn:t", QueueURL: "q", DLQURL: "d", RatePerSecond: 5, Concurrency: 4}},
+		{name: "all set", env: map[string]string{"EVENTS_TOPIC_ARN": "arn:t", "QUEUE_URL": "q", "DLQ_URL": "d", "LAUNCH_RATE_PER_SECOND": "5",
+			"LAUNCHER_CONCURRENCY": "4", "LAUNCH_MAX_RECEIVE_COUNT": "7"},
+			want: launcher.Config{EventsTopicARN: "arn:t", QueueURL: "q", DLQURL: "d", RatePerSecond: 5, Concurrency: 4, MaxReceiveCount: 7}},
+		{name: "fractional rate", env: map[string]string{"EVENTS_TOPIC_ARN": "arn:t", "LAUNCH_RATE_PER_SECOND": "0.5"},
+			want: launcher.Config{EventsTopicARN: "arn:t", RatePerSecond: 0.5, Concurrency: launcher.DefaultConcurrency}},
+		{name: "bad receive count", env: map[string]string{"EVENTS_TOPIC_ARN": "a", "LAUNCH_MAX_RECEIVE_COUNT": "0"}, wantErr: true},
 		{name: "topic missing", env: map[string]string{}, wantErr: true},
 		{name: "bad rate", env: map[string]string{"EVENTS_TOPIC_ARN": "a", "LAUNCH_RATE_PER_SECOND": "-1"}, wantErr: true},
 		{name: "bad concurrency", env: map[string]string{"EVENTS_TOPIC_ARN": "a", "LAUNCHER_CONCURRENCY": "zero"}, wantErr: true},
