@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // Runtime settings every function must use.
@@ -30,7 +32,13 @@ const (
 //     queue policy lets its topic send to its queue and to that DLQ;
 //   - every DLQ, and every subscribed queue no function consumes, has a
 //     depth alarm whose actions go to a topic of the template;
-//   - every function runs provided.al2023 on arm64 with handler bootstrap.
+//   - every function runs provided.al2023 on arm64 with handler bootstrap;
+//   - a consumer told its queue's receive budget (an environment variable
+//     ending in _MAX_RECEIVE_COUNT) is told the queue's maxReceiveCount;
+//   - the watcher's receive budget outlasts its wait budget: the receives
+//     its backoff takes to reach WATCH_TIMEOUT_SECONDS, plus
+//     WatchReceiveMargin receives lost to errors, stay below the watch
+//     queue's maxReceiveCount - 1 (from there the watcher stops waiting).
 func (r *Resolved) CheckInvariants() error {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -85,6 +93,18 @@ func (r *Resolved) CheckInvariants() error {
 			if limited && q.RedrivePolicy != nil && q.RedrivePolicy.MaxReceiveCount < 5 {
 				fail("queue %s: maxReceiveCount %d < 5 for concurrency-limited %s",
 					q.LogicalID, q.RedrivePolicy.MaxReceiveCount, f.LogicalID)
+			}
+			if q.RedrivePolicy == nil {
+				continue
+			}
+			for _, k := range sortedKeys(f.Environment) {
+				if strings.HasSuffix(k, "_MAX_RECEIVE_COUNT") && f.Environment[k] != strconv.Itoa(q.RedrivePolicy.MaxReceiveCount) {
+					fail("function %s: %s=%q but its queue %s has maxReceiveCount %d",
+						f.LogicalID, k, f.Environment[k], q.LogicalID, q.RedrivePolicy.MaxReceiveCount)
+				}
+			}
+			if err := checkWatchBudget(f.Environment, q.RedrivePolicy.MaxReceiveCount); err != nil {
+				fail("function %s, queue %s: %v", f.LogicalID, q.LogicalID, err)
 			}
 		}
 	}
@@ -183,4 +203,50 @@ func (r *Resolved) snsMaySend(topicARN, queue string) bool {
 		}
 	}
 	return false
+}
+
+// WatchReceiveMargin is how many receives of the watch queue the budget
+// check leaves for errors that carry no backoff (a store or EC2 error the
+// watcher cannot wait out, a failed publish).
+const WatchReceiveMargin = 3
+
+// checkWatchBudget checks a watcher's budgets when env configures one
+// (WATCH_TIMEOUT_SECONDS set). The watcher's delay after receive n is
+// WATCH_BACKOFF_BASE_SECONDS doubled per earlier receive, capped at
+// WATCH_BACKOFF_MAX_SECONDS (watcher.Backoff); the receive on which the
+// summed delays reach the timeout is the last the wait budget needs. Real
+// receives come later than the summed delays (invocation time), so this
+// counts at least as many receives as happen.
+func checkWatchBudget(env map[string]string, maxReceiveCount int) error {
+	if _, ok := env["WATCH_TIMEOUT_SECONDS"]; !ok {
+		return nil
+	}
+	var vals [3]float64
+	for i, k := range []string{"WATCH_TIMEOUT_SECONDS", "WATCH_BACKOFF_BASE_SECONDS", "WATCH_BACKOFF_MAX_SECONDS"} {
+		v, err := strconv.ParseFloat(env[k], 64)
+		if err != nil || v <= 0 {
+			return fmt.Errorf("%s=%q: want a positive number of seconds", k, env[k])
+		}
+		vals[i] = v
+	}
+	need := watchReceives(vals[0], vals[1], vals[2], maxReceiveCount)
+	if need+WatchReceiveMargin > maxReceiveCount-1 {
+		return fmt.Errorf("the watcher needs %d receives to wait WATCH_TIMEOUT_SECONDS=%vs (backoff %v..%vs) plus a margin of %d, "+
+			"but maxReceiveCount %d stops its waiting at receive %d", need, vals[0], vals[1], vals[2], WatchReceiveMargin,
+			maxReceiveCount, maxReceiveCount-1)
+	}
+	return nil
+}
+
+// watchReceives is the number of the receive on which the summed backoff
+// delays of the earlier receives reach timeout; it stops counting past
+// limit, where the answer no longer matters.
+func watchReceives(timeout, base, max float64, limit int) int {
+	n, waited, delay := 1, 0.0, base
+	for waited < timeout && n <= limit {
+		waited += min(delay, max)
+		delay *= 2
+		n++
+	}
+	return n
 }
