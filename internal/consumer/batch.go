@@ -105,10 +105,28 @@ func New(opts Options, h HandlerFunc) (*Runner, error) {
 	return &Runner{opts: opts, consumes: consumes, handler: h, logger: logger}, nil
 }
 
+// Reserve bounds the time kept back before the invocation's deadline:
+// records are processed under a context that ends Reserve (or a tenth of
+// the time left, whichever is smaller) before the deadline.
+const Reserve = 2 * time.Second
+
 // Handle processes a batch and reports the records to redeliver. It never
 // returns an error: that would make Lambda redeliver the whole batch,
 // including the records already done.
+//
+// Records are processed under a context that ends before the invocation's
+// deadline (see Reserve), so the partial batch response is returned in
+// time: at the deadline Lambda discards the answer and redelivers the
+// whole batch, records already done included. A record not started by
+// then is reported as a batch item failure, and one in progress sees its
+// context cancelled.
 func (r *Runner) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	if deadline, ok := ctx.Deadline(); ok {
+		reserve := min(Reserve, time.Until(deadline)/10)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-reserve))
+		defer cancel()
+	}
 	failed := make([]bool, len(ev.Records))
 	if r.opts.Parallelism <= 1 || len(ev.Records) <= 1 {
 		for i, msg := range ev.Records {

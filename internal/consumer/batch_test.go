@@ -412,3 +412,80 @@ func BenchmarkHandleBatch(b *testing.B) {
 		})
 	}
 }
+
+// TestHandleAnswersBeforeTheDeadline runs a batch whose first record takes
+// all the time it is given: the runner must answer before the invocation's
+// deadline (else Lambda drops the partial batch response) and report the
+// records it had no time to start.
+func TestHandleAnswersBeforeTheDeadline(t *testing.T) {
+	var started atomic.Int32
+	r := newRunner(t, &consumertest.Queue{}, func(ctx context.Context, rec consumer.Record) error {
+		started.Add(1)
+		<-ctx.Done() // a slow call that runs into the deadline
+		return ctx.Err()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	ev := events.SQSEvent{Records: []events.SQSMessage{
+		message(t, "m1", event.TypeLaunchRequested, event.TypeLaunchRequested),
+		message(t, "m2", event.TypeLaunchRequested, event.TypeLaunchRequested),
+		message(t, "m3", event.TypeLaunchRequested, event.TypeLaunchRequested),
+	}}
+	resp, err := r.Handle(ctx, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := time.Until(deadline); ctx.Err() != nil || left < 20*time.Millisecond {
+		t.Errorf("Handle returned %v before the invocation's deadline, want about 50 ms (a tenth) kept back", left)
+	}
+	if n := started.Load(); n != 1 {
+		t.Errorf("handler started %d times, want 1 (no record started after the processing deadline)", n)
+	}
+	if got := failedIDs(resp); !slices.Equal(got, []string{"m1", "m2", "m3"}) {
+		t.Errorf("batch item failures %v, want all three records", got)
+	}
+}
+
+// TestHandleReserve checks how much time records leave before the
+// invocation's deadline: a tenth of it, at most Reserve.
+func TestHandleReserve(t *testing.T) {
+	tests := []struct {
+		name    string
+		timeout time.Duration // nil context deadline when 0
+		want    time.Duration
+	}{
+		{name: "short invocation keeps a tenth", timeout: time.Second, want: 100 * time.Millisecond},
+		{name: "long invocation keeps Reserve", timeout: 60 * time.Second, want: consumer.Reserve},
+		{name: "no deadline keeps nothing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got time.Time
+			var ok bool
+			r := newRunner(t, &consumertest.Queue{}, func(ctx context.Context, rec consumer.Record) error {
+				got, ok = ctx.Deadline()
+				return nil
+			})
+			ctx := context.Background()
+			if tt.timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
+				defer cancel()
+			}
+			if _, err := r.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{message(t, "m1", event.TypeLaunchRequested, "")}}); err != nil {
+				t.Fatal(err)
+			}
+			deadline, has := ctx.Deadline()
+			if ok != has {
+				t.Fatalf("handler has a deadline %v, invocation %v", ok, has)
+			}
+			if !has {
+				return
+			}
+			if kept := deadline.Sub(got); kept < tt.want-20*time.Millisecond || kept > tt.want+20*time.Millisecond {
+				t.Errorf("records end %v before the deadline, want %v", kept, tt.want)
+			}
+		})
+	}
+}

@@ -24,6 +24,11 @@
 // pipeline is paced or cheap per record, a batch holds at most 10 records,
 // and sequential handling keeps the launcher's pacer the only thing that
 // decides its call rate (rate × reserved concurrency = the EC2 limit) and
-// keeps log lines of one invocation in record order. WithParallelism allows
-// bounded parallelism for handlers that wait on slow calls.
+// keeps log lines of one invocation in record order. Options.Parallelism
+// allows bounded parallelism for handlers that wait on slow calls.
+//
+// Records run under a context that ends a little before the invocation's
+// deadline (Reserve, or a tenth of the time left), so the partial batch
+// response always reaches Lambda: records not started by then are reported
+// as batch item failures instead of being lost with the whole answer.
 package consumer
