@@ -17,7 +17,8 @@
 // acknowledges the record and still notifies if the notification of the
 // winning status was not yet sent. A redelivered event therefore changes
 // nothing and notifies nothing. The notification is at-least-once: a crash
-// between the publish and MarkNotified sends it again on redelivery.
+// or a MarkNotified failure between the publish and the record sends it
+// again on redelivery, so subscribers should de-duplicate on requestId.
 //
 // A terminal event for a request the store does not know cannot be
 // recorded by retrying: it is dead-lettered with code RequestNotFound, so

@@ -75,10 +75,19 @@ func NotificationType(s status.Status) string {
 	return "notification." + strings.ToLower(string(s))
 }
 
+// Store is the part of the status store the notifier uses; *status.Dynamo
+// and *status.Bolt satisfy it.
+type Store interface {
+	Advance(ctx context.Context, id string, t status.Transition) (status.Request, error)
+	MarkNotified(ctx context.Context, id string) error
+}
+
+var _ Store = (status.Store)(nil)
+
 // Deps are the notifier's collaborators.
 type Deps struct {
 	SNS    SNSAPI
-	Store  status.Store
+	Store  Store
 	Queue  consumer.Queue   // dead letters and visibility changes
 	Logger *slog.Logger     // nil discards
 	Clock  func() time.Time // nil means time.Now
@@ -135,9 +144,18 @@ func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store) (
 	return New(cfg, Deps{
 		SNS:    sns.NewFromConfig(awsCfg.AWS, func(o *sns.Options) { o.BaseEndpoint = awsCfg.BaseEndpoint() }),
 		Queue:  sqs.NewFromConfig(awsCfg.AWS, func(o *sqs.Options) { o.BaseEndpoint = awsCfg.BaseEndpoint() }),
-		Store:  store,
+		Store:  storeOrNil(store),
 		Logger: consumer.NewLogger(os.Stderr, lookup),
 	})
+}
+
+// storeOrNil keeps a nil status.Store nil as a Store, so New reports it
+// missing instead of calling a nil interface later.
+func storeOrNil(s status.Store) Store {
+	if s == nil {
+		return nil
+	}
+	return s
 }
 
 // Handle processes a batch of terminal events.

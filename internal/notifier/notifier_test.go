@@ -292,11 +292,11 @@ func TestHandleFailures(t *testing.T) {
 		unknown      bool
 		wantFailed   bool
 		wantDLQ      string
-		wantNotified bool
+		wantNotified bool // a notification was published
 	}{
 		{name: "unknown request dead-letters", unknown: true, wantDLQ: notifier.CodeRequestNotFound},
 		{name: "SNS failure retries and leaves the request unnotified", snsErr: errors.New("throttled"), wantFailed: true},
-		{name: "MarkNotified failure retries", markErr: errors.New("dynamo down"), wantFailed: true},
+		{name: "MarkNotified failure retries after the notification went out", markErr: errors.New("dynamo down"), wantFailed: true, wantNotified: true},
 		{name: "store failure retries", advanceErr: errors.New("dynamo down"), wantFailed: true},
 	}
 	for _, tt := range tests {
@@ -310,6 +310,9 @@ func TestHandleFailures(t *testing.T) {
 			resp := e.handle(t, ev)
 			if got := len(resp.BatchItemFailures) == 1; got != tt.wantFailed {
 				t.Errorf("batch item failure = %v, want %v", got, tt.wantFailed)
+			}
+			if got := len(e.sns.notifications(t)) > 0; got != tt.wantNotified {
+				t.Errorf("notification published = %v, want %v", got, tt.wantNotified)
 			}
 			sent := e.queue.SentMessages()
 			if tt.wantDLQ == "" && len(sent) > 0 {
@@ -347,5 +350,42 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("LoadConfig = %+v, %v; want %+v, error %v", got, err, tt.want, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestHandleNotifiesAgainAfterMarkNotifiedFails pins the at-least-once
+// promise of the package documentation: a notification published but not
+// recorded (MarkNotified failed) is published again on redelivery, and
+// once recorded, never again.
+func TestHandleNotifiesAgainAfterMarkNotifiedFails(t *testing.T) {
+	e := setup(t, status.Launching)
+	ev := consumertest.LoadEvent(t, runningFixture)
+	deliveries := []struct {
+		markErr    error
+		wantFailed bool
+		wantSent   int // notifications published so far
+	}{
+		{markErr: errors.New("dynamo down"), wantFailed: true, wantSent: 1},
+		{wantSent: 2}, // the duplicate: the first was never recorded
+		{wantSent: 2}, // recorded now: nothing more
+	}
+	for i, d := range deliveries {
+		e.store.markErr = d.markErr
+		resp := e.handle(t, ev)
+		if got := len(resp.BatchItemFailures) == 1; got != d.wantFailed {
+			t.Errorf("delivery %d: batch item failure = %v, want %v", i+1, got, d.wantFailed)
+		}
+		ns := e.sns.notifications(t)
+		if len(ns) != d.wantSent {
+			t.Fatalf("delivery %d: %d notifications published, want %d", i+1, len(ns), d.wantSent)
+		}
+		for _, n := range ns {
+			if n.RequestID != runningReq || n.Status != status.Running {
+				t.Errorf("delivery %d: notification %+v, want %s RUNNING", i+1, n, runningReq)
+			}
+		}
+	}
+	if req := e.get(t, runningReq); !req.Notified || req.Status != status.Running {
+		t.Errorf("request %s notified=%v, want RUNNING and notified", req.Status, req.Notified)
 	}
 }
