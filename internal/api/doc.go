@@ -4,7 +4,16 @@
 // 405. A POST is validated strictly, recorded PENDING, published as
 // launch.requested, marked ACCEPTED and answered 202 at once; the slow work
 // happens downstream. An Idempotency-Key binds a retry to the first
-// request's ids, and a retry republishes whatever is still PENDING.
+// request's ids, and a retry republishes whatever is still PENDING; a
+// replay answers each request's stored status (ACCEPTED, LAUNCHING,
+// RUNNING or FAILED: whatever it has reached since), not a fixed
+// "ACCEPTED".
+//
+// When a publish fails the answer is 503 with Retry-After. With an
+// Idempotency-Key the unpublished requests stay PENDING, bound to the key,
+// and a retry with it publishes them under the same ids. Without a key
+// nothing could ever republish them (a retry is a new POST with new ids),
+// so they are closed as FAILED with code PublishFailed before the answer.
 //
 // The request body, for one launch:
 //

@@ -73,6 +73,7 @@ type countingStore struct {
 	creates, gets, advances, claims int
 	createdIDs                      []string
 	failCreate, failClaim, failGet  error
+	failAdvance                     error
 }
 
 func (s *countingStore) Create(ctx context.Context, reqs ...status.Request) error {
@@ -108,7 +109,11 @@ func (s *countingStore) Get(ctx context.Context, id string) (status.Request, err
 func (s *countingStore) Advance(ctx context.Context, id string, t status.Transition) (status.Request, error) {
 	s.mu.Lock()
 	s.advances++
+	fail := s.failAdvance
 	s.mu.Unlock()
+	if fail != nil {
+		return status.Request{}, fail
+	}
 	return s.Store.Advance(ctx, id, t)
 }
 

@@ -541,21 +541,80 @@ func TestPublishFailureThenRetry(t *testing.T) {
 	}
 }
 
+// TestPublishFailureWithoutKey: without an Idempotency-Key nothing can
+// republish an unpublished request (the client's retry is a new POST), so
+// it is closed as FAILED (PublishFailed) before the 503; the published
+// ones of a bulk request stay ACCEPTED.
 func TestPublishFailureWithoutKey(t *testing.T) {
-	env := newEnv(t)
-	env.pub.fail = func(int, []event.Envelope) error { return errors.New("down") }
-	resp, body := env.do(t, postReq(bulkOf(validBody, validBody)))
-	if resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {
-		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+	tests := []struct {
+		name        string
+		fail        func(int, []event.Envelope) error
+		failAdvance error
+		wantStates  []string
+	}{
+		{name: "whole publish fails", fail: func(int, []event.Envelope) error { return errors.New("down") },
+			wantStates: []string{"FAILED", "FAILED"}},
+		{name: "one entry of the batch fails", fail: func(_ int, evs []event.Envelope) error {
+			return &publish.BatchError{Total: len(evs), Failures: []publish.Failure{{Index: 1, EnvelopeID: evs[1].ID, Code: "InternalError", Message: "x"}}}
+		}, wantStates: []string{"ACCEPTED", "FAILED"}},
+		{name: "store failure leaves the request PENDING", fail: func(int, []event.Envelope) error { return errors.New("down") },
+			failAdvance: errors.New("dynamodb: throttled"), wantStates: []string{"PENDING", "PENDING"}},
 	}
-	for _, it := range body["requests"].([]any) {
-		id := it.(map[string]any)["requestId"].(string)
-		if r, err := env.store.Store.Get(context.Background(), id); err != nil || r.Status != status.Pending {
-			t.Errorf("%s: %v %v, want PENDING", id, r.Status, err)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newEnv(t)
+			env.pub.fail = tt.fail
+			env.store.failAdvance = tt.failAdvance
+			resp, body := env.do(t, postReq(bulkOf(validBody, validBody)))
+			if resp.StatusCode != 503 || errField(body, "code") != CodePublishFailed {
+				t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+			}
+			if ra, _ := strconv.Atoi(resp.Headers["Retry-After"]); ra < 1 || ra > 5 {
+				t.Errorf("Retry-After %q, want 1..5 (the client retries with a new POST)", resp.Headers["Retry-After"])
+			}
+			env.store.failAdvance = nil
+			for i, it := range body["requests"].([]any) {
+				m := it.(map[string]any)
+				id := m["requestId"].(string)
+				r, err := env.store.Store.Get(context.Background(), id)
+				if err != nil || string(r.Status) != tt.wantStates[i] || m["status"] != tt.wantStates[i] {
+					t.Errorf("%d: stored %s (%v), answered %v; want %s", i, r.Status, err, m["status"], tt.wantStates[i])
+				}
+				if r.Status == status.Failed && (r.Error == nil || r.Error.Code != CodePublishFailed) {
+					t.Errorf("%d: error %+v, want code %s", i, r.Error, CodePublishFailed)
+				}
+			}
+			if !strings.Contains(errField(body, "message"), "new POST") || !strings.Contains(errField(body, "message"), "Idempotency-Key") {
+				t.Errorf("message %q does not say how to retry", errField(body, "message"))
+			}
+		})
 	}
-	if !strings.Contains(errField(body, "message"), "Idempotency-Key") {
-		t.Errorf("message %q does not say how to retry safely", errField(body, "message"))
+}
+
+// TestReplayAnswersStoredStatus: an Idempotency-Key replay answers where
+// the request is now, not a fixed ACCEPTED.
+func TestReplayAnswersStoredStatus(t *testing.T) {
+	for _, to := range []status.Status{status.Launching, status.Running, status.Failed} {
+		t.Run(string(to), func(t *testing.T) {
+			env := newEnv(t)
+			first, fb := env.do(t, postReq(validBody, "idempotency-key", "k-1"))
+			if first.StatusCode != 202 {
+				t.Fatalf("first: %d %s", first.StatusCode, first.Body)
+			}
+			id := fb["requestId"].(string)
+			for _, st := range []status.Status{status.Launching, to} {
+				if _, err := env.store.Store.Advance(context.Background(), id, status.Transition{To: st, Event: "test", At: env.now}); err != nil && !errors.Is(err, status.ErrNotForward) {
+					t.Fatal(err)
+				}
+			}
+			again, ab := env.do(t, postReq(validBody, "idempotency-key", "k-1"))
+			if again.StatusCode != 202 || ab["requestId"] != id || ab["status"] != string(to) {
+				t.Errorf("replay: %d %s, want 202 with status %s", again.StatusCode, again.Body, to)
+			}
+			if n := len(env.pub.published(t)); n != 1 {
+				t.Errorf("published %d events, want 1", n)
+			}
+		})
 	}
 }
 
@@ -715,6 +774,9 @@ func TestLogs(t *testing.T) {
 		}
 		if rec["request_id"] == id["requestId"] && rec["correlation_id"] == resp.Headers[HeaderCorrelationID] {
 			sawAccepted = true
+			if rec["event_type"] != event.TypeLaunchRequested || rec["event_id"] != env.pub.calls[0][0].ID {
+				t.Errorf("accepted line without the published event's id and type: %s", line)
+			}
 		}
 		if rec["code"] == CodeInvalidValue {
 			sawRefused = true
@@ -739,5 +801,32 @@ func TestNewRequiresDeps(t *testing.T) {
 	}
 	if _, err := New(Config{}, Deps{Publisher: &fakePublisher{}, Store: newMemStore()}); err == nil {
 		t.Error("New with a zero config succeeded")
+	}
+}
+
+func TestPublishFailureLogsNameTheRequest(t *testing.T) {
+	env := newEnv(t)
+	env.pub.fail = func(int, []event.Envelope) error { return errors.New("sns down") }
+	resp, body := env.do(t, postReq(validBody, "idempotency-key", "k"))
+	if resp.StatusCode != 503 {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+	}
+	saw := false
+	for _, line := range strings.Split(strings.TrimSpace(env.logs.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		if rec["msg"] != "publish launch.requested" {
+			continue
+		}
+		saw = true
+		if rec["request_id"] != body["requestId"] || rec["correlation_id"] != resp.Headers[HeaderCorrelationID] ||
+			rec["event_type"] != event.TypeLaunchRequested || rec["event_id"] == "" || rec["error"] != "sns down" {
+			t.Errorf("publish failure line lacks the request's ids: %s", line)
+		}
+	}
+	if !saw {
+		t.Errorf("no publish failure line:\n%s", env.logs.String())
 	}
 }

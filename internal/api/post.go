@@ -103,10 +103,16 @@ func (h *Handler) post(ctx context.Context, log *slog.Logger, req events.APIGate
 		return storeFailure()
 	}
 	corr = recs[0].CorrelationID // a replay answers with the first attempt's
-	states, failed, err := h.publishPending(ctx, log, recs, now)
+	states, eventIDs, failed, err := h.publishPending(ctx, log, recs, now)
 	if err != nil {
 		log.Error("republish stored launch requests", slog.String("error", err.Error()))
 		return errorResponse(&apiError{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error"})
+	}
+	if failed > 0 && !hasKey {
+		// Nothing will ever republish these: without a key the client's
+		// retry is a new POST with new ids. Close them as FAILED rather
+		// than leave them PENDING forever.
+		h.failUnpublished(ctx, log, recs, states, eventIDs, now)
 	}
 
 	var resp events.APIGatewayV2HTTPResponse
@@ -117,7 +123,7 @@ func (h *Handler) post(ctx context.Context, log *slog.Logger, req events.APIGate
 			Message: fmt.Sprintf("%d of %d launch requests could not be published and stay PENDING; retry with the same Idempotency-Key to publish them", failed, len(recs)),
 		}
 		if !hasKey {
-			e.Message = fmt.Sprintf("%d of %d launch requests could not be published; retry (send an Idempotency-Key to keep the same request ids)", failed, len(recs))
+			e.Message = fmt.Sprintf("%d of %d launch requests could not be published and are FAILED; retry with a new POST (send an Idempotency-Key to keep the same request ids)", failed, len(recs))
 		}
 		out := map[string]any{"error": e}
 		if lr.Bulk {
@@ -136,9 +142,39 @@ func (h *Handler) post(ctx context.Context, log *slog.Logger, req events.APIGate
 	resp.Headers[HeaderCorrelationID] = corr
 	for i, id := range ids {
 		log.Info("launch request", slog.String("request_id", id), slog.String("correlation_id", corr),
+			slog.String("event_id", eventIDs[i]), slog.String("event_type", event.TypeLaunchRequested),
 			slog.String("status", string(states[i])), slog.Bool("replay", replay))
 	}
 	return resp
+}
+
+// failUnpublished moves the requests left PENDING by a failed publish to
+// FAILED (code PublishFailed) and updates their answered status. A store
+// error leaves that request PENDING and is logged.
+func (h *Handler) failUnpublished(ctx context.Context, log *slog.Logger, recs []status.Request, states []status.Status, eventIDs []string, now time.Time) {
+	for i, r := range recs {
+		if states[i] != status.Pending {
+			continue
+		}
+		_, err := h.store.Advance(ctx, r.ID, status.Transition{
+			To: status.Failed, Event: event.TypeLaunchFailed, At: now,
+			Error: &status.Failure{Code: CodePublishFailed, Message: "launch.requested could not be published; the request was not started"},
+		})
+		switch {
+		case err == nil:
+			states[i] = status.Failed
+		case errors.Is(err, status.ErrNotForward):
+			// Published after all and moved on by the launcher: keep
+			// what the store says.
+			if cur, gerr := h.store.Get(ctx, r.ID); gerr == nil {
+				states[i] = cur.Status
+			}
+		default:
+			log.Error("mark unpublished request failed", slog.String("request_id", r.ID),
+				slog.String("correlation_id", r.CorrelationID), slog.String("event_id", eventIDs[i]),
+				slog.String("error", err.Error()))
+		}
+	}
 }
 
 func items(ids []string, states []status.Status) []acceptedItem {
@@ -239,26 +275,30 @@ func (h *Handler) newRequests(lr launchRequest, ids []string, corr, scope string
 
 // publishPending publishes the stored envelopes of the PENDING requests
 // and marks the published ones ACCEPTED. It returns each request's status
-// for the answer (ACCEPTED once published, whatever happened since) and
-// how many stay PENDING.
-func (h *Handler) publishPending(ctx context.Context, log *slog.Logger, recs []status.Request, now time.Time) ([]status.Status, int, error) {
+// for the answer (ACCEPTED once published; a request that was not PENDING,
+// as on an Idempotency-Key replay, answers its stored status: ACCEPTED,
+// LAUNCHING, RUNNING or FAILED), each request's launch.requested event id,
+// and how many stay PENDING.
+func (h *Handler) publishPending(ctx context.Context, log *slog.Logger, recs []status.Request, now time.Time) ([]status.Status, []string, int, error) {
 	states := make([]status.Status, len(recs))
+	eventIDs := make([]string, len(recs))
 	var evs []event.Envelope
 	var at []int // evs[k] belongs to recs[at[k]]
 	for i, r := range recs {
-		if r.Status != status.Pending {
-			states[i] = status.Accepted
-			continue
-		}
 		ev, err := event.Decode(r.Event)
 		if err != nil {
-			return nil, 0, fmt.Errorf("stored event of %s: %w", r.ID, err)
+			return nil, nil, 0, fmt.Errorf("stored event of %s: %w", r.ID, err)
+		}
+		eventIDs[i] = ev.ID
+		if r.Status != status.Pending {
+			states[i] = r.Status
+			continue
 		}
 		evs = append(evs, ev)
 		at = append(at, i)
 	}
 	if len(evs) == 0 {
-		return states, 0, nil
+		return states, eventIDs, 0, nil
 	}
 	failedAt := map[int]bool{}
 	if err := h.pub.Publish(ctx, evs...); err != nil {
@@ -268,13 +308,17 @@ func (h *Handler) publishPending(ctx context.Context, log *slog.Logger, recs []s
 				failedAt[f.Index] = true
 				log.Warn("publish launch.requested", slog.String("request_id", recs[at[f.Index]].ID),
 					slog.String("correlation_id", recs[at[f.Index]].CorrelationID),
-					slog.String("event_id", f.EnvelopeID), slog.String("code", f.Code), slog.String("error", f.Message))
+					slog.String("event_id", f.EnvelopeID), slog.String("event_type", event.TypeLaunchRequested),
+					slog.String("code", f.Code), slog.String("error", f.Message))
 			}
 		} else {
-			for k := range evs {
+			for k, ev := range evs {
 				failedAt[k] = true
+				log.Warn("publish launch.requested", slog.String("request_id", recs[at[k]].ID),
+					slog.String("correlation_id", recs[at[k]].CorrelationID),
+					slog.String("event_id", ev.ID), slog.String("event_type", event.TypeLaunchRequested),
+					slog.String("error", err.Error()))
 			}
-			log.Warn("publish launch.requested", slog.Int("requests", len(evs)), slog.String("error", err.Error()))
 		}
 	}
 	failed := 0
@@ -295,7 +339,7 @@ func (h *Handler) publishPending(ctx context.Context, log *slog.Logger, recs []s
 				slog.String("error", err.Error()))
 		}
 	}
-	return states, failed, nil
+	return states, eventIDs, failed, nil
 }
 
 // readBody checks the content type and size and returns the decoded body.

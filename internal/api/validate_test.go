@@ -85,6 +85,12 @@ func TestPostRefusesBadInput(t *testing.T) {
 		{"duplicate tag key", postReq(launchWith(`"tags":{"a":"1","a":"2"}`)), 400, CodeMalformedJSON, "tags.a"},
 		{"duplicate key in a bulk item", postReq(bulkOf(ok, `{"imageId":"ami-12345678","imageId":"ami-12345678"}`)), 400, CodeMalformedJSON, "launches[1].imageId"},
 		{"invalid UTF-8", postReq(launchWith(`"tags":{"a":"` + "\xff\xfe" + `"}`)), 400, CodeMalformedJSON, ""},
+		{"lone high surrogate escape", postReq(launchWith(`"tags":{"a":"\ud800"}`)), 400, CodeMalformedJSON, "tags.a"},
+		{"lone low surrogate escape", postReq(launchWith(`"tags":{"a":"x\uDC00y"}`)), 400, CodeMalformedJSON, "tags.a"},
+		{"high surrogate escape before a non-surrogate", postReq(launchWith(`"tags":{"a":"\ud800\u0041"}`)), 400, CodeMalformedJSON, "tags.a"},
+		{"surrogates in the wrong order", postReq(launchWith(`"tags":{"a":"\udc00\ud800"}`)), 400, CodeMalformedJSON, "tags.a"},
+		{"lone surrogate escape in a key", postReq(launchWith(`"tags":{"\ud800k":"v"}`)), 400, CodeMalformedJSON, "tags.\uFFFDk"},
+		{"lone surrogate escape in a top-level field", postReq(launchWith(`"keyName":"\udfff"`)), 400, CodeMalformedJSON, "keyName"},
 		{"too deep", postReq(launchWith(`"tags":` + strings.Repeat("[", 40) + strings.Repeat("]", 40))), 400, CodeMalformedJSON, "tags" + strings.Repeat("[0]", maxJSONDepth)},
 
 		// Shape.
@@ -187,6 +193,9 @@ func TestPostAcceptsLimits(t *testing.T) {
 		{"48 tags", postReq(launchWith(tagsJSON(48))), 1},
 		{"tag key of 128 chars and value of 256", postReq(launchWith(`"tags":{"` + strings.Repeat("é", 128) + `":"` + strings.Repeat("é", 256) + `"}`)), 1},
 		{"tag key containing aws: later", postReq(launchWith(`"tags":{"team:aws:x":"","awsome":"y"}`)), 1},
+		{"escaped surrogate pair", postReq(launchWith(`"tags":{"smile":"\ud83d\ude00"}`)), 1},
+		{"literal U+FFFD", postReq(launchWith(`"tags":{"a":"\uFFFD �"}`)), 1},
+		{"escaped backslash before u-d-8-0-0 text", postReq(launchWith(`"tags":{"a":"\\ud800 �"}`)), 1},
 		{"user data of exactly 16 KiB", postReq(launchWith(`"userData":"` + userData16K + `"`)), 1},
 		{"five security groups, 17-digit ids", postReq(launchWith(`"securityGroupIds":["sg-00000001","sg-00000002","sg-00000003","sg-00000004","sg-0123456789abcdef0"],"subnetId":"subnet-0123456789abcdef0"`)), 1},
 		{"key name of 255 printable chars", postReq(launchWith(`"keyName":"` + strings.Repeat("~", 255) + `"`)), 1},
