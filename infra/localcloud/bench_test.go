@@ -33,7 +33,7 @@ import (
 	"github.com/eventchain/eventchain/internal/motoserver"
 )
 
-var motoOps = flag.Int("moto-ops", 200, "most operations a moto_server sub-benchmark of BenchmarkWorkloads does")
+var motoOps = flag.Int("moto-ops", 100, "most operations a moto_server sub-benchmark of BenchmarkWorkloads does")
 
 // benchClients is how many concurrent clients each workload runs.
 const benchClients = 4
