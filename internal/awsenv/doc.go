@@ -1,0 +1,5 @@
+// Package awsenv builds AWS SDK configuration for one function from a lookup
+// function (os.LookupEnv in Lambda, the template's resolved Environment in
+// local mode), never from process-wide state, so several functions with
+// different settings can share one process.
+package awsenv
