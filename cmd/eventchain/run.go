@@ -27,13 +27,11 @@ import (
 
 // localDefaults are the parameter overrides `eventchain run` applies unless
 // the user sets them: quiet function logs (the runner prints one readable
-// line per step instead) and a watcher that checks often, so the chain
-// finishes in seconds. Everything else is the template's own default.
+// line per step instead) and no batching window, which on one machine only
+// adds latency. Everything else is the template's own default.
 var localDefaults = map[string]string{
-	"LogLevel":                "WARN",
-	"BatchingWindowSeconds":   "0",
-	"WatchBackoffBaseSeconds": "1",
-	"WatchBackoffMaxSeconds":  "5",
+	"LogLevel":              "WARN",
+	"BatchingWindowSeconds": "0",
 }
 
 // runLocal runs the whole pipeline on this machine until SIGINT, SIGTERM

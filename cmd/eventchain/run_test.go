@@ -83,6 +83,9 @@ func TestRunServesTheChainAndStopsCleanly(t *testing.T) {
 			t.Errorf("the log has no successful %q line for %s:\n%s", step, accepted.RequestID, log)
 		}
 	}
+	if strings.Contains(stderr.String(), "invariants") {
+		t.Errorf("run's own defaults break the template's invariants:\n%s", stderr.String())
+	}
 	cancel()
 	select {
 	case err := <-done:

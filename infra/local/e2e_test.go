@@ -32,13 +32,14 @@ import (
 
 // e2eOverrides make redelivery take seconds: a one-second visibility
 // timeout (below the template's 6 × timeout invariant, which only matters
-// for handlers that run long), no batching window, a fast watcher and no
-// pacing worth the name.
+// for handlers that run long), no batching window, a fast watcher with a
+// budget its receive count covers, and no pacing worth the name.
 var e2eOverrides = map[string]string{
 	"QueueVisibilityTimeout":  "1",
 	"BatchingWindowSeconds":   "0",
 	"WatchBackoffBaseSeconds": "1",
 	"WatchBackoffMaxSeconds":  "1",
+	"WatchTimeoutSeconds":     "20",
 	"LaunchRatePerSecond":     "1000",
 	"LogLevel":                "ERROR",
 }
