@@ -8,7 +8,8 @@
 // Commits from concurrent requests are grouped, and a group is appended to
 // a write-ahead log next to the bbolt file and synced once (one
 // fdatasync), so a durable send costs a share of one sync rather than
-// bbolt's two per transaction. Full log segments are folded into bbolt in
+// bbolt's two per transaction. Log segments are zero-filled when created,
+// so that a sync flushes data only and never waits for a journal commit. Full log segments are folded into bbolt in
 // the background; whatever a crash leaves in the log is replayed into
 // bbolt when the service is next created, and Close folds the rest.
 package sqs

@@ -88,7 +88,7 @@ func openCommitter(db *bbolt.DB) (*committer, error) {
 	if err != nil {
 		return nil, err
 	}
-	seg, err := createSegment(path, last+1)
+	seg, err := createSegment(path, last+1, segmentLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +243,7 @@ func (c *committer) commit(ws []write, waiters []chan error) {
 		reply(waiters, err)
 	}()
 	if seg.size >= c.limit {
-		next, err := createSegment(c.dbPath, seg.n+1)
+		next, err := createSegment(c.dbPath, seg.n+1, c.limit)
 		if err != nil {
 			return // keep appending to the full segment; it is folded later
 		}

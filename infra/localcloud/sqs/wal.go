@@ -39,9 +39,15 @@ const (
 	opCreateBucket
 )
 
-// segmentLimit is the size at which the log starts a new segment and the
-// old one is folded into bbolt in the background.
-var segmentLimit int64 = 16 << 20
+// segmentLimit is the size of a segment: it is written full of zeros and
+// synced when created, and the log starts a new one (the old one is folded
+// into bbolt in the background) once its frames fill it.
+//
+// Frames overwrite the zeros instead of growing the file, so the file size
+// and block map never change after creation and fdatasync has only data
+// to flush: it does not wait for a file-system journal commit, which on a
+// shared disk also carries every other process's metadata changes.
+var segmentLimit int64 = 4 << 20
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -119,6 +125,11 @@ func readFrame(r *bufio.Reader) ([]write, error) {
 		return nil, errTorn
 	}
 	n := binary.LittleEndian.Uint32(head[:4])
+	if n == 0 {
+		// The zeros a segment is created with: the end of the log. No
+		// frame is empty, since a commit has at least one write.
+		return nil, io.EOF
+	}
 	if n > maxRequestBytes*4 {
 		return nil, errTorn
 	}
@@ -200,29 +211,43 @@ func readSegment(path string) ([]write, error) {
 type segmentFile struct {
 	n     uint64
 	f     *os.File
-	size  int64
+	size  int64          // end of the frames written so far
 	syncs sync.WaitGroup // syncs in flight on f
 }
 
-func createSegment(dbPath string, n uint64) (*segmentFile, error) {
-	f, err := os.OpenFile(segmentName(dbPath, n), os.O_CREATE|os.O_TRUNC|os.O_WRONLY|os.O_APPEND, 0o600)
+// createSegment creates segment n filled with size zero bytes and makes
+// the file, its blocks and its directory entry durable.
+func createSegment(dbPath string, n uint64, size int64) (*segmentFile, error) {
+	path := segmentName(dbPath, n)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create log segment: %w", err)
 	}
-	// The new file's directory entry must survive a crash too.
-	if err := syncDir(filepath.Dir(dbPath)); err != nil {
+	fail := func(err error) (*segmentFile, error) {
 		f.Close()
-		return nil, err
+		os.Remove(path)
+		return nil, fmt.Errorf("create log segment: %w", err)
+	}
+	zeros := make([]byte, min(size, 1<<20))
+	for off := int64(0); off < size; off += int64(len(zeros)) {
+		if _, err := f.Write(zeros[:min(int64(len(zeros)), size-off)]); err != nil {
+			return fail(err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := syncDir(filepath.Dir(dbPath)); err != nil {
+		return fail(err)
 	}
 	return &segmentFile{n: n, f: f}, nil
 }
 
-// write appends a frame; the caller syncs it. fdatasync suffices: the
-// file size is data for it, and no other metadata is needed to read the
-// log back.
+// write puts a frame after the previous one; the caller syncs it. Past
+// the preallocated size the file grows, which fdatasync also covers.
 func (s *segmentFile) write(frame []byte) error {
-	if _, err := s.f.Write(frame); err != nil {
-		return fmt.Errorf("append to log: %w", err)
+	if _, err := s.f.WriteAt(frame, s.size); err != nil {
+		return fmt.Errorf("write to log: %w", err)
 	}
 	s.size += int64(len(frame))
 	return nil

@@ -109,12 +109,14 @@ func TestReplayAfterCrashWithTornTail(t *testing.T) {
 	}
 	// A crash in the middle of a commit leaves part of a frame: it was
 	// never acknowledged and must be ignored.
-	f, err := os.OpenFile(segmentName(path, ns[0]), os.O_APPEND|os.O_WRONLY, 0)
+	f, err := os.OpenFile(segmentName(path, ns[0]), os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	half := encodeFrame(nil, []write{{bucket: msgBucket("crashy"), key: seqKey(1), val: []byte("{}")}})
-	f.Write(half[:len(half)/2])
+	if _, err := f.WriteAt(half[:len(half)/2], s.store.seg.size); err != nil {
+		t.Fatal(err)
+	}
 	f.Close()
 
 	db = openDB(t, path)
