@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -444,4 +445,19 @@ func FuzzParseRequest(f *testing.F) {
 			_, _ = s.dispatch(t.Context(), op, in)
 		}
 	})
+}
+
+func TestNewUUIDFormat(t *testing.T) {
+	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	for range 100 {
+		id := newUUID()
+		if !re.MatchString(id) {
+			t.Fatalf("newUUID() = %q, not an RFC 4122 version 4 UUID", id)
+		}
+		if seen[id] {
+			t.Fatalf("newUUID() repeated %q", id)
+		}
+		seen[id] = true
+	}
 }
