@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -518,4 +519,63 @@ func tagValue(tags []ec2types.Tag, key string) string {
 		}
 	}
 	return ""
+}
+
+func TestLocalcloudCommandStopsCleanlyOnSIGTERM(t *testing.T) {
+	addr, dataDir := freeAddr(t), t.TempDir()
+	proc, b := startCloudProcess(t, addr, dataDir)
+	q, err := b.SQS().CreateQueue(b.Ctx(t), &sqs.CreateQueueInput{QueueName: aws.String("kept")})
+	if err != nil {
+		t.Fatalf("CreateQueue: %v", err)
+	}
+	if _, err := b.SQS().SendMessage(b.Ctx(t), &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("m")}); err != nil {
+		t.Fatalf("SendMessage: %v", err)
+	}
+	if err := proc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-proc.exited:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("localcloud still running 15 s after SIGTERM; stderr:\n%s", proc.stderr)
+	}
+	if code := proc.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM, want 0; stderr:\n%s", code, proc.stderr)
+	}
+	// A clean stop folds the write-ahead log into the database file.
+	if logs, _ := filepath.Glob(filepath.Join(dataDir, "*.log")); len(logs) != 0 {
+		t.Errorf("log segments left after a clean stop: %v", logs)
+	}
+	_, b = startCloudProcess(t, addr, dataDir)
+	out, err := b.SQS().ReceiveMessage(b.Ctx(t), &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl})
+	if err != nil || len(out.Messages) != 1 || aws.ToString(out.Messages[0].Body) != "m" {
+		t.Errorf("after a clean restart received %+v, %v; want the one message", out, err)
+	}
+}
+
+func TestLocalcloudCommandRefusesBadFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "address other machines reach", args: []string{"--addr", "0.0.0.0:4566"}, want: "loopback addresses only"},
+		{name: "host name", args: []string{"--addr", "example.com:4566"}, want: "loopback addresses only"},
+		{name: "no port", args: []string{"--addr", "127.0.0.1"}, want: "--addr"},
+		{name: "negative rate", args: []string{"--ec2-rate", "-1"}, want: "must not be negative"},
+		{name: "stray argument", args: []string{"extra"}, want: "unexpected arguments"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(eventchainBinary(t), append([]string{"localcloud"}, tc.args...)...)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+				t.Fatalf("exit %v, want status 1; output:\n%s", err, out)
+			}
+			if !strings.Contains(string(out), tc.want) {
+				t.Errorf("output %q lacks %q", out, tc.want)
+			}
+		})
+	}
 }
