@@ -42,8 +42,10 @@ validate: ## cfn-lint on the SAM template
 docs: ## regenerate docs/events.md from the event catalog
 	$(GO) run ./cmd/eventchain docs > docs/events.md.new && mv docs/events.md.new docs/events.md
 
-bench: ## benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: ## benchmarks: localcloud vs moto_server, end-to-end launches/s, the handlers and stores
+	$(GO) test -run '^$$' -bench BenchmarkWorkloads -benchtime 2000x -v ./infra/localcloud/ | grep -E '^(Benchmark|\s+bench_test|ok|FAIL)|×'
+	$(GO) test -run '^$$' -bench EndToEnd -benchtime 300x ./infra/local/
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./infra/localcloud/sqs/
 
 deploy: ## sam build (the build-<LogicalId> targets) and sam deploy with samconfig.toml; needs AWS credentials and the SAM CLI
 	sam build

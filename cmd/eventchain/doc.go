@@ -2,5 +2,7 @@
 // [flags]`. Each command lives in its own file; main.go only dispatches on
 // the first argument.
 //
-//	eventchain docs    print the event catalog as Markdown (docs/events.md)
+//	eventchain run          the whole pipeline locally (make run)
+//	eventchain localcloud   the SQS, SNS and EC2 emulator alone
+//	eventchain docs         print the event catalog as Markdown (docs/events.md)
 package main

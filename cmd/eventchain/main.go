@@ -45,8 +45,11 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: eventchain <command> [flags]
 
 commands:
-  run     run the whole pipeline locally (API on 127.0.0.1:3000, localcloud on 127.0.0.1:4566)
-  docs    print the event catalog as Markdown (make docs writes it to docs/events.md)
-  help    show this text
+  run          run the whole pipeline locally (API on 127.0.0.1:3000, localcloud on 127.0.0.1:4566)
+  localcloud   run only the SQS, SNS and EC2 emulator (default 127.0.0.1:4566)
+  docs         print the event catalog as Markdown (make docs writes it to docs/events.md)
+  help         show this text
+
+Run "eventchain <command> -h" for a command's flags.
 `)
 }
