@@ -15,6 +15,10 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
+// receiveRetryDelay paces receives after a failed one, so an unreachable
+// queue is not hammered.
+const receiveRetryDelay = 200 * time.Millisecond
+
 // SQSAPI is what a poller needs of an SQS client.
 type SQSAPI interface {
 	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
@@ -116,7 +120,7 @@ func (p *Poller) work(ctx context.Context) {
 			<-p.sem
 			if err != nil && ctx.Err() == nil {
 				p.logger.Warn("receive failed", "function", p.fn.Name, "queue", p.src.QueueURL, "error", err)
-				sleepCtx(ctx, 200*time.Millisecond)
+				sleepCtx(ctx, receiveRetryDelay)
 			}
 			continue
 		}

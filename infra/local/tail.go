@@ -42,7 +42,10 @@ func (r *Runner) TailNotifications(ctx context.Context, topicLogicalID string, f
 		for tctx.Err() == nil {
 			out, err := sqsc.ReceiveMessage(tctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: r.opts.PollWaitSeconds})
 			if err != nil {
-				sleepCtx(tctx, 200e6)
+				if tctx.Err() == nil {
+					r.opts.Logger.Warn("tail receive failed", "topic", topicLogicalID, "error", err)
+					sleepCtx(tctx, receiveRetryDelay)
+				}
 				continue
 			}
 			var del []sqstypes.DeleteMessageBatchRequestEntry
@@ -51,7 +54,10 @@ func (r *Runner) TailNotifications(ctx context.Context, topicLogicalID string, f
 				del = append(del, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
 			}
 			if len(del) > 0 {
-				_, _ = sqsc.DeleteMessageBatch(context.WithoutCancel(tctx), &sqs.DeleteMessageBatchInput{QueueUrl: q.QueueUrl, Entries: del})
+				// A failed delete only shows the message again later.
+				if _, err := sqsc.DeleteMessageBatch(context.WithoutCancel(tctx), &sqs.DeleteMessageBatchInput{QueueUrl: q.QueueUrl, Entries: del}); err != nil {
+					r.opts.Logger.Warn("tail delete failed", "topic", topicLogicalID, "error", err)
+				}
 			}
 		}
 	})
