@@ -10,6 +10,10 @@ package localcloud_test
 // -moto-ops operations whatever b.N is, and report ns/op and msgs/s from
 // the operations they did. After the run a table of the results with the
 // ratio to moto is logged.
+//
+// PublishFanout has one subscription per topic; PublishBatchFanout3
+// publishes batches of 10 to three subscribed queues, the case where the
+// deliveries of one call share log syncs.
 
 import (
 	"context"
@@ -61,8 +65,10 @@ type benchWorkload struct {
 type benchEnv struct {
 	target   benchTarget
 	queueURL string
-	topicARN string
-	handled  atomic.Int64
+	// queueURLs are the queues of a workload with several.
+	queueURLs []string
+	topicARN  string
+	handled   atomic.Int64
 }
 
 // benchClient is one of the concurrent clients.
@@ -217,7 +223,7 @@ func benchWorkloads() []benchWorkload {
 			name: "PublishFanout",
 			setup: func(b *testing.B, env *benchEnv, n int) {
 				env.queueURL = benchQueue(b, env, "fanout")
-				env.topicARN = benchTopic(b, env)
+				env.topicARN = benchTopic(b, env, env.queueURL)
 			},
 			op: func(ctx context.Context, env *benchEnv, c *benchClient) (int, error) {
 				_, err := c.sns.Publish(ctx, &sns.PublishInput{TopicArn: &env.topicARN, Message: aws.String(body), MessageAttributes: snsAttrs})
@@ -225,8 +231,42 @@ func benchWorkloads() []benchWorkload {
 			},
 			check: func(b *testing.B, env *benchEnv, n int) { benchExpectDepth(b, env, n) },
 		},
+		{
+			// One operation is a PublishBatch of 10 to a topic with raw
+			// subscriptions to 3 queues: 30 deliveries, answered once
+			// every queue has its 10.
+			name: "PublishBatchFanout3",
+			setup: func(b *testing.B, env *benchEnv, n int) {
+				for range benchFanoutQueues {
+					env.queueURLs = append(env.queueURLs, benchQueue(b, env, "batchfanout"))
+				}
+				env.topicARN = benchTopic(b, env, env.queueURLs...)
+			},
+			op: func(ctx context.Context, env *benchEnv, c *benchClient) (int, error) {
+				entries := make([]snstypes.PublishBatchRequestEntry, 10)
+				for i := range entries {
+					entries[i] = snstypes.PublishBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), Message: aws.String(body), MessageAttributes: snsAttrs}
+				}
+				out, err := c.sns.PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: &env.topicARN, PublishBatchRequestEntries: entries})
+				if err != nil {
+					return 0, err
+				}
+				if len(out.Failed) > 0 {
+					return 0, fmt.Errorf("PublishBatch failed entries: %+v", out.Failed)
+				}
+				return len(entries) * benchFanoutQueues, nil
+			},
+			check: func(b *testing.B, env *benchEnv, n int) {
+				for _, u := range env.queueURLs {
+					benchExpectQueueDepth(b, env, u, n*10)
+				}
+			},
+		},
 	}
 }
+
+// benchFanoutQueues is how many queues PublishBatchFanout3 delivers to.
+const benchFanoutQueues = 3
 
 // benchQueue creates a fresh queue for one run.
 func benchQueue(b *testing.B, env *benchEnv, kind string) string {
@@ -240,8 +280,8 @@ func benchQueue(b *testing.B, env *benchEnv, kind string) string {
 	return aws.ToString(out.QueueUrl)
 }
 
-// benchTopic creates a topic with a raw subscription to env's queue.
-func benchTopic(b *testing.B, env *benchEnv) string {
+// benchTopic creates a topic with a raw subscription to each queue.
+func benchTopic(b *testing.B, env *benchEnv, queueURLs ...string) string {
 	b.Helper()
 	be := backend{Endpoint: env.target.endpoint}
 	ctx := context.Background()
@@ -249,14 +289,16 @@ func benchTopic(b *testing.B, env *benchEnv) string {
 	if err != nil {
 		b.Fatalf("CreateTopic on %s: %v", env.target.name, err)
 	}
-	arn, err := be.SQS().GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &env.queueURL,
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		b.Fatalf("GetQueueAttributes on %s: %v", env.target.name, err)
-	}
-	if _, err := be.SNS().Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
-		Endpoint: aws.String(arn.Attributes["QueueArn"]), Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
-		b.Fatalf("Subscribe on %s: %v", env.target.name, err)
+	for _, u := range queueURLs {
+		arn, err := be.SQS().GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &u,
+			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+		if err != nil {
+			b.Fatalf("GetQueueAttributes on %s: %v", env.target.name, err)
+		}
+		if _, err := be.SNS().Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
+			Endpoint: aws.String(arn.Attributes["QueueArn"]), Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
+			b.Fatalf("Subscribe on %s: %v", env.target.name, err)
+		}
 	}
 	return aws.ToString(topic.TopicArn)
 }
@@ -304,8 +346,14 @@ func benchFill(b *testing.B, env *benchEnv, n int, body string) {
 // benchExpectDepth checks that env's queue holds n messages.
 func benchExpectDepth(b *testing.B, env *benchEnv, n int) {
 	b.Helper()
+	benchExpectQueueDepth(b, env, env.queueURL, n)
+}
+
+// benchExpectQueueDepth checks that the queue at queueURL holds n messages.
+func benchExpectQueueDepth(b *testing.B, env *benchEnv, queueURL string, n int) {
+	b.Helper()
 	be := backend{Endpoint: env.target.endpoint}
-	out, err := be.SQS().GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: &env.queueURL,
+	out, err := be.SQS().GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: &queueURL,
 		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
 	if err != nil {
 		b.Fatalf("GetQueueAttributes on %s: %v", env.target.name, err)
