@@ -1,8 +1,10 @@
 package sqs
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"go.etcd.io/bbolt"
 )
@@ -72,10 +74,8 @@ func (s *Service) load() error {
 	})
 }
 
+// sortDedup orders entries by expiry, the order the in-memory list keeps
+// them in (oldest first), since bbolt returns them by key.
 func sortDedup(entries []dedupRecord) {
-	for i := 1; i < len(entries); i++ {
-		for j := i; j > 0 && entries[j].Expires < entries[j-1].Expires; j-- {
-			entries[j], entries[j-1] = entries[j-1], entries[j]
-		}
-	}
+	slices.SortFunc(entries, func(a, b dedupRecord) int { return cmp.Compare(a.Expires, b.Expires) })
 }
