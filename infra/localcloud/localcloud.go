@@ -1,7 +1,3 @@
-// Package localcloud is eventchain's local stand-in for the AWS services the
-// pipeline uses: SQS (AWS JSON 1.0), SNS and EC2 (query protocols) on one
-// HTTP endpoint, so the official SDK clients and the aws CLI talk to it
-// unchanged. It is generic: it knows nothing of eventchain.
 package localcloud
 
 import (

@@ -1,5 +1,3 @@
-// Package awsmsg holds the message attribute shape that SNS and SQS share,
-// so that the emulated SNS can hand a message to the emulated SQS in-process.
 package awsmsg
 
 // Attribute is an SNS or SQS message attribute. DataType is "String",
