@@ -68,15 +68,26 @@ type committer struct {
 }
 
 // folder folds sealed log segments into bbolt, one batch at a time.
+//
+// Replay on open applies every segment left on disk in order, so the
+// segments on disk must always be a suffix of the log: once a fold fails,
+// its segments stay, and so must every later one, or replaying the failed
+// (older) segment over the newer state folded after it would bring back
+// what the newer one changed. The folder therefore stops folding at its
+// first failure; the log keeps working, and replay on the next open (or
+// the fold in close) puts the segments into bbolt in order.
 type folder struct {
 	db     *bbolt.DB
 	dbPath string
+	// apply puts a batch of writes into a transaction; nil is the package
+	// function apply (tests inject failures here).
+	apply  func(*bbolt.Tx, []write) error
 	mu     sync.Mutex
 	ws     []write
 	segs   []uint64
 	kick   chan struct{}
 	done   chan struct{}
-	err    error
+	err    error // the first failed fold; nothing is folded after it
 	closed bool
 }
 
@@ -292,28 +303,40 @@ func (f *folder) run() {
 	for range f.kick {
 		for {
 			f.mu.Lock()
-			ws, segs := f.ws, f.segs
+			ws, segs, stopped := f.ws, f.segs, f.err != nil
 			f.ws, f.segs = nil, nil
 			f.mu.Unlock()
 			if len(segs) == 0 {
 				break
 			}
-			err := f.db.Update(func(tx *bbolt.Tx) error { return apply(tx, ws) })
+			if stopped {
+				// An earlier fold failed: these segments stay on disk
+				// behind it, to be replayed in order.
+				continue
+			}
+			applyWrites := f.apply
+			if applyWrites == nil {
+				applyWrites = apply
+			}
+			err := f.db.Update(func(tx *bbolt.Tx) error { return applyWrites(tx, ws) })
 			if err == nil {
 				err = removeSegments(f.dbPath, segs)
 			}
 			if err != nil {
-				// The segments stay on disk and are replayed on the next
-				// open; nothing acknowledged is lost.
+				// The segments stay on disk (all or some of them, if
+				// only a removal failed) and are replayed on the next
+				// open; nothing acknowledged is lost, provided no later
+				// segment is folded and removed before them.
 				f.mu.Lock()
-				f.err = errors.Join(f.err, fmt.Errorf("fold sqs log: %w", err))
+				f.err = fmt.Errorf("fold sqs log segments %d-%d: %w", segs[0], segs[len(segs)-1], err)
 				f.mu.Unlock()
 			}
 		}
 	}
 }
 
-// stop waits for the folds queued so far and stops the folder.
+// stop waits for the folds queued so far and stops the folder. It
+// returns the first failed fold, if any.
 func (f *folder) stop() error {
 	f.mu.Lock()
 	if !f.closed {
@@ -375,6 +398,12 @@ func (c *committer) close() error {
 	if err := c.failed(); err != nil {
 		return errors.Join(err, errFold, errClose)
 	}
+	// Every segment still on disk, including any a failed background fold
+	// left, is folded here in order; if this succeeds, the earlier
+	// failure has been made good.
 	_, err := foldSegments(c.db, c.dbPath)
-	return errors.Join(errFold, errClose, err)
+	if err != nil {
+		return errors.Join(errFold, errClose, err)
+	}
+	return errClose
 }

@@ -3,11 +3,14 @@ package sqs
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -202,6 +205,129 @@ func TestCloseFoldsTheLog(t *testing.T) {
 	err = db.View(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketQueues).Get([]byte("closed")) == nil {
 			return fmt.Errorf("queue record missing from the database")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}
+
+// TestFoldFailureKeepsLaterSegments: when folding a sealed segment into
+// bbolt fails, that segment stays on disk to be replayed; a later segment
+// must not be folded and removed before it, or the replay of the older
+// segment would undo the newer changes (here: bring back a deleted
+// message).
+func TestFoldFailureKeepsLaterSegments(t *testing.T) {
+	old := segmentLimit
+	segmentLimit = 512
+	t.Cleanup(func() { segmentLimit = old })
+
+	path := filepath.Join(t.TempDir(), "state.db")
+	db := openDB(t, path)
+	s, err := New(Options{BaseURL: "http://127.0.0.1:4566", DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	firstFold := make(chan struct{})
+	s.store.folder.apply = func(tx *bbolt.Tx, ws []write) error {
+		if calls.Add(1) == 1 {
+			defer close(firstFold)
+			return errors.New("injected fold failure")
+		}
+		return apply(tx, ws)
+	}
+	url := createQ(t, s, "folds", map[string]string{"VisibilityTimeout": "0"})
+	send(t, s, url, map[string]any{"MessageBody": "doomed"})
+	// Fill segment 1 so that it is sealed and its fold (which fails) runs.
+	fillUntilSegment := func(n uint64) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for i := 0; ; i++ {
+			send(t, s, url, map[string]any{"MessageBody": fmt.Sprintf("filler %d", i), "DelaySeconds": 900})
+			ns, err := segments(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ns) > 0 && ns[len(ns)-1] >= n {
+				// One more commit: the committer hands a sealed
+				// segment to the folder before it commits the next.
+				send(t, s, url, map[string]any{"MessageBody": "after roll", "DelaySeconds": 900})
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("log never reached segment %d: %v", n, ns)
+			}
+		}
+	}
+	fillUntilSegment(2)
+	<-firstFold
+
+	got := receive(t, s, url, map[string]any{"MaxNumberOfMessages": 1})
+	if len(got) != 1 || got[0]["Body"] != "doomed" {
+		t.Fatalf("received %v, want the message sent first", got)
+	}
+	mustCall(t, s, "DeleteMessage", map[string]any{"QueueUrl": url, "ReceiptHandle": got[0]["ReceiptHandle"]})
+	ns, _ := segments(path)
+	// Seal the segment holding the delete, and the next, so that later
+	// folds are due.
+	fillUntilSegment(ns[len(ns)-1] + 2)
+	if err := s.store.folder.stop(); err == nil {
+		t.Error("the folder reported no error after an injected fold failure")
+	}
+	crash(t, db)
+
+	db = openDB(t, path)
+	defer db.Close()
+	s2 := newTestService(t, db, nil)
+	for _, m := range receive(t, s2, url, nil) {
+		if m["Body"] == "doomed" {
+			t.Fatal("a message deleted after a failed fold came back after the restart")
+		}
+	}
+}
+
+// TestCloseFoldsWhatAFailedFoldLeft: Close folds every segment still on
+// disk in order, so a background fold failure that Close makes good
+// leaves a database needing no replay and is not reported.
+func TestCloseFoldsWhatAFailedFoldLeft(t *testing.T) {
+	old := segmentLimit
+	segmentLimit = 512
+	t.Cleanup(func() { segmentLimit = old })
+
+	path := filepath.Join(t.TempDir(), "state.db")
+	db := openDB(t, path)
+	defer db.Close()
+	s, err := New(Options{BaseURL: "http://127.0.0.1:4566", DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := make(chan struct{})
+	var once sync.Once
+	s.store.folder.apply = func(*bbolt.Tx, []write) error {
+		once.Do(func() { close(failed) })
+		return errors.New("injected fold failure")
+	}
+	url := createQ(t, s, "closing", nil)
+	for i := 0; ; i++ {
+		send(t, s, url, map[string]any{"MessageBody": fmt.Sprintf("message %d", i)})
+		select {
+		case <-failed:
+		default:
+			continue
+		}
+		break
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close after a failed background fold: %v", err)
+	}
+	if ns, err := segments(path); err != nil || len(ns) != 0 {
+		t.Errorf("segments after Close: %v, %v; want none", ns, err)
+	}
+	err = db.View(func(tx *bbolt.Tx) error {
+		if n := tx.Bucket(msgBucket("closing")).Stats().KeyN; n == 0 {
+			return fmt.Errorf("no message of the queue reached the database")
 		}
 		return nil
 	})
