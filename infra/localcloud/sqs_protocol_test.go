@@ -653,3 +653,83 @@ func TestSQSStateSurvivesRestart(t *testing.T) {
 		t.Errorf("after restart received %v, want both messages (the in-flight one after its timeout)", all)
 	}
 }
+
+// moto_server 5.2 does not model stale receipt handles: it deletes and
+// changes the visibility of a message with a handle from any earlier
+// receive. SQS does neither.
+func TestSQSStaleReceiptHandle(t *testing.T) {
+	forEachLocalBackend(t, func(t *testing.T, b backend) {
+		client := b.SQS()
+		ctx := b.Ctx(t)
+		url, _ := createQueue(t, b, client, "stale", nil)
+		if _, err := client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String("twice")}); err != nil {
+			t.Fatalf("SendMessage: %v", err)
+		}
+		receiveOne := func(what string) string {
+			t.Helper()
+			out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url)})
+			if err != nil || len(out.Messages) != 1 {
+				t.Fatalf("%s receive: %v, %d messages", what, err, len(out.Messages))
+			}
+			return aws.ToString(out.Messages[0].ReceiptHandle)
+		}
+		// The first receive's handle makes the message visible again;
+		// the second receive gets it and makes the first handle stale.
+		old := receiveOne("first")
+		if _, err := client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(url), ReceiptHandle: aws.String(old), VisibilityTimeout: 0}); err != nil {
+			t.Fatalf("ChangeMessageVisibility with the first handle before the second receive: %v", err)
+		}
+		latest := receiveOne("second")
+		if old == latest {
+			t.Fatal("two receives gave the same receipt handle")
+		}
+		held := func() int {
+			t.Helper()
+			attrs, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+			if err != nil {
+				t.Fatalf("GetQueueAttributes: %v", err)
+			}
+			visible, _ := strconv.Atoi(attrs.Attributes["ApproximateNumberOfMessages"])
+			hidden, _ := strconv.Atoi(attrs.Attributes["ApproximateNumberOfMessagesNotVisible"])
+			return visible + hidden
+		}
+		_, err := client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(url), ReceiptHandle: aws.String(old), VisibilityTimeout: 60})
+		if apiCode(err) != "InvalidParameterValue" {
+			t.Errorf("ChangeMessageVisibility with the stale handle: %v, want InvalidParameterValue", err)
+		}
+		batch, err := client.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(url),
+			Entries: []sqstypes.ChangeMessageVisibilityBatchRequestEntry{{Id: aws.String("old"), ReceiptHandle: aws.String(old), VisibilityTimeout: 60}}})
+		if err != nil || len(batch.Failed) != 1 || aws.ToString(batch.Failed[0].Code) != "InvalidParameterValue" {
+			t.Errorf("ChangeMessageVisibilityBatch with the stale handle: %v %+v, want one InvalidParameterValue failure", err, batch)
+		}
+		// A stale handle deletes nothing, yet the call succeeds.
+		if _, err := client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: aws.String(old)}); err != nil {
+			t.Fatalf("DeleteMessage with the stale handle: %v, want success", err)
+		}
+		del, err := client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(url),
+			Entries: []sqstypes.DeleteMessageBatchRequestEntry{{Id: aws.String("old"), ReceiptHandle: aws.String(old)}}})
+		if err != nil || len(del.Successful) != 1 {
+			t.Fatalf("DeleteMessageBatch with the stale handle: %v %+v, want success", err, del)
+		}
+		if n := held(); n != 1 {
+			t.Fatalf("after deletes with the stale handle the queue holds %d messages, want 1", n)
+		}
+		// The latest handle still works: it changes the visibility, and a
+		// delete with it removes the message.
+		if _, err := client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(url), ReceiptHandle: aws.String(latest), VisibilityTimeout: 0}); err != nil {
+			t.Errorf("ChangeMessageVisibility with the latest handle: %v", err)
+		}
+		if _, err := client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: aws.String(latest)}); err != nil {
+			t.Fatalf("DeleteMessage with the latest handle: %v", err)
+		}
+		if n := held(); n != 0 {
+			t.Errorf("after a delete with the latest handle the queue holds %d messages, want 0", n)
+		}
+		// A handle of a deleted message cannot change its visibility.
+		_, err = client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(url), ReceiptHandle: aws.String(latest), VisibilityTimeout: 60})
+		if apiCode(err) != "InvalidParameterValue" {
+			t.Errorf("ChangeMessageVisibility of a deleted message: %v, want InvalidParameterValue", err)
+		}
+	})
+}

@@ -59,6 +59,15 @@ func errReceiptHandleIsInvalid(handle string) *apiError {
 	return newErr(404, "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid", "The input receipt handle \"%s\" is not a valid receipt handle.", handle)
 }
 
+// errStaleReceiptHandle is SQS's answer to ChangeMessageVisibility with a
+// well-formed handle whose message was deleted or received again since.
+// The API reference lists only ReceiptHandleIsInvalid and
+// MessageNotInflight for the operation, but the service answers this
+// InvalidParameterValue, and clients match on it.
+func errStaleReceiptHandle(handle string) *apiError {
+	return errInvalidParameterValue("Value %s for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.", handle)
+}
+
 func errMessageNotInflight() *apiError {
 	return newErr(400, "MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight", "The message referred to is not in flight.")
 }

@@ -475,23 +475,30 @@ func (s *Service) wireMessage(q *queue, m *message, sysNames, attrNames []string
 	return w
 }
 
-// findByReceipt resolves a receipt handle to its message, with q locked.
-func (q *queue) findByReceipt(handle string) (*message, *apiError) {
+// findByReceipt resolves a receipt handle to its message, with q locked:
+// nil when the message is gone, and whether the handle comes from the
+// message's latest receive (a receive since makes older handles stale).
+func (q *queue) findByReceipt(handle string) (m *message, latest bool, e *apiError) {
 	r, ok := parseReceipt(handle)
 	if !ok || r.queue != q.name {
-		return nil, errReceiptHandleIsInvalid(handle)
+		return nil, false, errReceiptHandleIsInvalid(handle)
 	}
-	return q.msgs[r.msgID], nil
+	m = q.msgs[r.msgID]
+	return m, m != nil && m.ReceiptNonce == r.nonce, nil
 }
 
 // deleteOne deletes the message a receipt handle names, with q locked. A
-// well-formed handle of a message already gone succeeds, as in SQS.
+// well-formed handle of a message already gone succeeds, as in SQS; so
+// does a handle from an earlier receive of a message received again since,
+// but it deletes nothing: SQS documents that DeleteMessage needs the most
+// recent receipt handle, "otherwise, the request succeeds, but the message
+// will not be deleted".
 func (q *queue) deleteOne(handle string, ws []write) ([]write, *apiError) {
-	m, e := q.findByReceipt(handle)
+	m, latest, e := q.findByReceipt(handle)
 	if e != nil {
 		return ws, e
 	}
-	if m == nil {
+	if m == nil || !latest {
 		return ws, nil
 	}
 	q.remove(m)
@@ -559,12 +566,15 @@ func (s *Service) changeOne(q *queue, handle string, timeout *int, nowMS int64, 
 	if *timeout < 0 || *timeout > 43200 {
 		return ws, errInvalidParameterValue("Value %d for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.", *timeout)
 	}
-	m, e := q.findByReceipt(handle)
+	m, latest, e := q.findByReceipt(handle)
 	if e != nil {
 		return ws, e
 	}
-	if m == nil {
-		return ws, errReceiptHandleIsInvalid(handle)
+	if m == nil || !latest {
+		// What SQS answers for a message deleted, or received again since
+		// this handle was issued: the handle no longer names an in-flight
+		// receive it could extend.
+		return ws, errStaleReceiptHandle(handle)
 	}
 	if m.State != stateInflight {
 		return ws, errMessageNotInflight()
