@@ -350,10 +350,34 @@ func waitErr(ch chan error) error { return wait(ch) }
 // signals a change, when the next pending message is due, and the commit.
 func (s *Service) receiveOnce(q *queue, max int, visibility *int, sysNames, attrNames []string) ([]wireMessage, chan struct{}, int64, chan error, *apiError) {
 	nowMS := s.now().UnixMilli()
-	q.mu.Lock()
-	if q.deleted {
+	// A receive may move messages to the DLQ: it holds both queues' locks
+	// while it changes them and queues their writes, so that the disk sees
+	// the changes of both in memory order (see committer). The DLQ is
+	// looked up before any queue lock is taken, since creating and
+	// deleting queues take s.mu before a queue's lock.
+	var dlq *queue
+	for {
+		q.mu.Lock()
+		cfg := q.cfg
 		q.mu.Unlock()
+		dlq = nil
+		if cfg.maxReceive > 0 {
+			if dlq = s.queueByARN(cfg.dlqArn); dlq == q {
+				dlq = nil
+			}
+		}
+		unlock := lockQueues(q, dlq)
+		if q.cfg.dlqArn == cfg.dlqArn && q.cfg.maxReceive == cfg.maxReceive {
+			defer unlock()
+			break
+		}
+		unlock() // the redrive policy changed meanwhile: look again
+	}
+	if q.deleted {
 		return nil, nil, 0, nil, errQueueDoesNotExist()
+	}
+	if dlq != nil && dlq.deleted {
+		dlq = nil
 	}
 	q.promote(nowMS)
 	vis := q.cfg.visibility
@@ -363,14 +387,10 @@ func (s *Service) receiveOnce(q *queue, max int, visibility *int, sysNames, attr
 	var (
 		out     []wireMessage
 		ws      []write
-		toDLQ   []*message
+		moved   int
 		taken   = map[*group]bool{}
-		dlq     *queue
 		retainM = int64(q.cfg.retention) * 1000
 	)
-	if q.cfg.maxReceive > 0 {
-		dlq = s.queueByARN(q.cfg.dlqArn)
-	}
 	for len(out) < max {
 		m := q.nextReceivable(taken)
 		if m == nil {
@@ -381,10 +401,10 @@ func (s *Service) receiveOnce(q *queue, max int, visibility *int, sysNames, attr
 			ws = append(ws, m.del(q))
 			continue
 		}
-		if dlq != nil && dlq != q && m.ReceiveCount >= q.cfg.maxReceive {
+		if dlq != nil && m.ReceiveCount >= q.cfg.maxReceive {
 			q.remove(m)
-			ws = append(ws, m.del(q))
-			toDLQ = append(toDLQ, m)
+			ws = append(ws, m.del(q), moveToDLQ(q, dlq, m, nowMS))
+			moved++
 			continue
 		}
 		m.ReceiveCount++
@@ -402,36 +422,49 @@ func (s *Service) receiveOnce(q *queue, max int, visibility *int, sysNames, attr
 	if len(out) > 0 {
 		s.counters.Resource(q.arn).Out.Add(int64(len(out)))
 	}
-	notify, due := q.notify, q.nextDue()
-	var ch chan error
-	if len(toDLQ) == 0 {
-		ch = s.store.enqueue(ws...)
-		q.mu.Unlock()
-	} else {
-		// The source's deletes and the DLQ's inserts commit together, with
-		// the DLQ locked so that no later change to the moved messages can
-		// reach the disk before them.
-		q.mu.Unlock()
-		dlq.mu.Lock()
-		for _, m := range toDLQ {
-			moved := *m
-			moved.heapIdx, moved.elem, moved.group = -1, nil, nil
-			moved.Seq = dlq.nextSeq(time.UnixMilli(nowMS))
-			moved.State, moved.AvailableAt = stateVisible, 0
-			moved.ReceiveCount, moved.FirstReceive = 0, 0
-			moved.DLQSourceArn = q.arn
-			if dlq.fifo {
-				moved.SequenceNumber = fmt.Sprintf("%020d", moved.Seq)
-			}
-			dlq.insert(&moved)
-			ws = append(ws, moved.put(dlq))
-		}
-		s.counters.Resource(dlq.arn).In.Add(int64(len(toDLQ)))
+	if moved > 0 {
+		s.counters.Resource(dlq.arn).In.Add(int64(moved))
 		dlq.wake()
-		ch = s.store.enqueue(ws...)
-		dlq.mu.Unlock()
 	}
-	return out, notify, due, ch, nil
+	return out, q.notify, q.nextDue(), s.store.enqueue(ws...), nil
+}
+
+// moveToDLQ inserts into dlq a copy of m, which the caller has removed
+// from q after its last allowed receive, and returns its write; both
+// queues are locked.
+func moveToDLQ(q, dlq *queue, m *message, nowMS int64) write {
+	moved := *m
+	moved.heapIdx, moved.elem, moved.group = -1, nil, nil
+	moved.Seq = dlq.nextSeq(time.UnixMilli(nowMS))
+	moved.State, moved.AvailableAt = stateVisible, 0
+	moved.ReceiveCount, moved.FirstReceive = 0, 0
+	moved.DLQSourceArn = q.arn
+	if dlq.fifo {
+		moved.SequenceNumber = fmt.Sprintf("%020d", moved.Seq)
+	}
+	dlq.insert(&moved)
+	return moved.put(dlq)
+}
+
+// lockQueues locks a and b (b may be nil or a itself) and returns the
+// function that unlocks them. Whoever holds two queue locks takes them in
+// ARN order, so that two receives redriving into each other's queues
+// cannot deadlock.
+func lockQueues(a, b *queue) (unlock func()) {
+	if b == nil || b == a {
+		a.mu.Lock()
+		return a.mu.Unlock
+	}
+	first, second := a, b
+	if b.arn < a.arn {
+		first, second = b, a
+	}
+	first.mu.Lock()
+	second.mu.Lock()
+	return func() {
+		second.mu.Unlock()
+		first.mu.Unlock()
+	}
 }
 
 // wireMessage renders a received message with the attributes asked for.

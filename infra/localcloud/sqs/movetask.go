@@ -136,47 +136,60 @@ func (s *Service) runMoveTask(ctx context.Context, t *moveTask, src *queue, limi
 }
 
 // moveOne moves the next visible message of src to dest (or to its
-// original source queue). It reports false when src has none.
+// original source queue). It reports false when src has none. Both queues
+// are locked while the message moves and its writes are queued, as in a
+// receive that redrives (receiveOnce); the destination is looked up
+// without a queue lock held.
 func (s *Service) moveOne(src *queue, dest string) (bool, string) {
 	nowMS := s.now().UnixMilli()
-	src.mu.Lock()
-	src.promote(nowMS)
-	m := src.nextReceivable(nil)
-	if m == nil {
+	for {
+		src.mu.Lock()
+		src.promote(nowMS)
+		m := src.nextReceivable(nil)
 		src.mu.Unlock()
-		return false, ""
+		if m == nil {
+			return false, ""
+		}
+		target := dest
+		if target == "" {
+			target = m.DLQSourceArn
+		}
+		dq := s.queueByARN(target)
+		if dq == nil || dq == src {
+			return false, "AWS.SimpleQueueService.NonExistentQueue"
+		}
+		unlock := lockQueues(src, dq)
+		if src.deleted {
+			unlock()
+			return false, ""
+		}
+		if src.nextReceivable(nil) != m || dq.deleted {
+			// Someone received, deleted or moved it meanwhile, or the
+			// destination went away: look again.
+			unlock()
+			continue
+		}
+		src.remove(m)
+		ws := []write{m.del(src)}
+		moved := *m
+		moved.heapIdx, moved.elem, moved.group = -1, nil, nil
+		moved.Seq = dq.nextSeq(time.UnixMilli(nowMS))
+		moved.State, moved.AvailableAt, moved.ReceiveCount, moved.FirstReceive = stateVisible, 0, 0, 0
+		moved.DLQSourceArn = ""
+		if dq.fifo {
+			moved.SequenceNumber = ""
+		}
+		dq.insert(&moved)
+		ws = append(ws, moved.put(dq))
+		dq.wake()
+		s.counters.Resource(dq.arn).In.Add(1)
+		ch := s.store.enqueue(ws...)
+		unlock()
+		if err := wait(ch); err != nil {
+			return false, err.Error()
+		}
+		return true, ""
 	}
-	target := dest
-	if target == "" {
-		target = m.DLQSourceArn
-	}
-	dq := s.queueByARN(target)
-	if dq == nil || dq == src {
-		src.mu.Unlock()
-		return false, "AWS.SimpleQueueService.NonExistentQueue"
-	}
-	src.remove(m)
-	ws := []write{m.del(src)}
-	src.mu.Unlock()
-	dq.mu.Lock()
-	moved := *m
-	moved.heapIdx, moved.elem, moved.group = -1, nil, nil
-	moved.Seq = dq.nextSeq(time.UnixMilli(nowMS))
-	moved.State, moved.AvailableAt, moved.ReceiveCount, moved.FirstReceive = stateVisible, 0, 0, 0
-	moved.DLQSourceArn = ""
-	if dq.fifo {
-		moved.SequenceNumber = ""
-	}
-	dq.insert(&moved)
-	ws = append(ws, moved.put(dq))
-	dq.wake()
-	s.counters.Resource(dq.arn).In.Add(1)
-	ch := s.store.enqueue(ws...)
-	dq.mu.Unlock()
-	if err := wait(ch); err != nil {
-		return false, err.Error()
-	}
-	return true, ""
 }
 
 func (s *Service) listMoveTasks(in *listMoveTasksInput) (any, *apiError) {
