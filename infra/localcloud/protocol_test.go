@@ -163,19 +163,26 @@ func startLocal(t *testing.T, name, addr string, opts localcloud.Options) backen
 		srv.Listener.Close()
 		srv.Listener = l
 	}
-	srv.Start()
-	// The Cloud needs the server's URL for its queue URLs, so the handler
-	// is set once both exist.
-	opts.BaseURL = srv.URL
+	// The Cloud is complete, handler and all, before the server starts:
+	// its queue URLs need the bound address, which the listener already
+	// has.
+	opts.BaseURL = "http://" + srv.Listener.Addr().String()
 	cloud, err := localcloud.New(opts)
 	if err != nil {
 		srv.Close()
 		t.Fatalf("start localcloud: %v", err)
 	}
 	srv.Config.Handler = cloud
+	srv.Start()
+	if srv.URL != opts.BaseURL {
+		t.Fatalf("server URL %s, want %s", srv.URL, opts.BaseURL)
+	}
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
+			// httptest's Close waits for requests in progress: end long
+			// polls first.
+			cloud.EndLongPolls()
 			srv.Close()
 			if err := cloud.Close(); err != nil {
 				t.Errorf("close localcloud: %v", err)
