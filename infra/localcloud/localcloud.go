@@ -131,9 +131,10 @@ func service(r *http.Request) string {
 	return ""
 }
 
-// Listen binds addr and serves the Cloud on it in the background, setting
-// BaseURL from the bound address when it was not configured. Shut the
-// server down, then Close the Cloud.
+// Listen binds addr and serves the Cloud on it in the background, setting BaseURL from the
+// bound address when it was not configured. The server ends long polls
+// when it shuts down (EndLongPolls), so Shutdown does not wait for them.
+// Shut the server down, then Close the Cloud.
 func Listen(addr string, opts Options) (*Cloud, *http.Server, net.Listener, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -148,12 +149,25 @@ func Listen(addr string, opts Options) (*Cloud, *http.Server, net.Listener, erro
 		return nil, nil, nil, err
 	}
 	srv := &http.Server{Handler: c, ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(c.EndLongPolls)
 	go srv.Serve(l) //nolint:errcheck // Serve returns when the listener closes
 	return c, srv, l, nil
 }
 
+// EndLongPolls makes every SQS ReceiveMessage waiting for messages answer
+// now, and later ones answer without waiting, so that a server can shut
+// down without waiting up to 20 s for them. Register it with
+// http.Server.RegisterOnShutdown when serving the Cloud yourself (Listen
+// does). Close calls it too.
+func (c *Cloud) EndLongPolls() {
+	if c.SQS != nil {
+		c.SQS.EndLongPolls()
+	}
+}
+
 // Close stops the services and closes the state file.
 func (c *Cloud) Close() error {
+	c.EndLongPolls()
 	var errs []error
 	if c.EC2 != nil {
 		errs = append(errs, c.EC2.Close())

@@ -336,7 +336,7 @@ func (s *Service) receiveMessage(ctx context.Context, in *receiveMessageInput) (
 		case <-ctx.Done():
 			t.Stop()
 			return map[string]any{"Messages": []wireMessage{}}, nil
-		case <-s.closing:
+		case <-s.polls:
 			t.Stop()
 			return map[string]any{"Messages": []wireMessage{}}, nil
 		}

@@ -45,8 +45,11 @@ type Service struct {
 	tasks   moveTasks
 	closing chan struct{}
 	closeMu sync.Once
-	workers sync.WaitGroup
-	baseURL string
+	// polls is closed by EndLongPolls: long polls answer at once.
+	polls     chan struct{}
+	pollsOnce sync.Once
+	workers   sync.WaitGroup
+	baseURL   string
 }
 
 // New creates the service, loading any state kept in opts.DB.
@@ -60,7 +63,7 @@ func New(opts Options) (*Service, error) {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	s := &Service{opts: opts, queues: map[string]*queue{}, closing: make(chan struct{}),
+	s := &Service{opts: opts, queues: map[string]*queue{}, closing: make(chan struct{}), polls: make(chan struct{}),
 		baseURL: strings.TrimSuffix(opts.BaseURL, "/")}
 	s.tasks.byID = map[string]*moveTask{}
 	if opts.DB != nil {
@@ -79,11 +82,20 @@ func New(opts Options) (*Service, error) {
 // Counters returns the service's counters.
 func (s *Service) Counters() *stats.Counters { return &s.counters }
 
+// EndLongPolls answers every ReceiveMessage waiting for messages now,
+// with what it has (usually nothing), and makes later ones answer without
+// waiting. A server shutting down calls it so that it need not wait up to
+// 20 s for long polls to end. It is safe to call more than once.
+func (s *Service) EndLongPolls() {
+	s.pollsOnce.Do(func() { close(s.polls) })
+}
+
 // Close stops background work (move tasks, long polls), commits what is
 // queued for disk and folds the write-ahead log into the database. It is
 // safe to call more than once.
 func (s *Service) Close() error {
 	var err error
+	s.EndLongPolls()
 	s.closeMu.Do(func() {
 		close(s.closing)
 		s.workers.Wait()
