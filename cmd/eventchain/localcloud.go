@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -40,8 +39,8 @@ func runLocalcloud(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if err := checkLoopback(*addr); err != nil {
-		return err
+	if err := localcloud.CheckLoopback(*addr); err != nil {
+		return fmt.Errorf("--addr: %w", err)
 	}
 	if *rate < 0 || *burst < 0 || *bootDelay < 0 {
 		return errors.New("--ec2-rate, --ec2-burst and --ec2-boot-delay must not be negative")
@@ -80,22 +79,5 @@ func runLocalcloud(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log.Info("localcloud stopped")
-	return nil
-}
-
-// checkLoopback refuses addresses other machines could reach: the
-// emulator has no authentication.
-func checkLoopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("--addr %q: %w", addr, err)
-	}
-	if host == "localhost" {
-		return nil
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("--addr %q: localcloud serves on loopback addresses only (127.0.0.1, ::1, localhost)", addr)
-	}
 	return nil
 }

@@ -7,5 +7,6 @@
 // builds them over one optional bbolt data directory and dispatches each
 // request to the service it is for. Use New to serve the Cloud from an
 // http.Server of your own, or Listen to bind a loopback address and serve
-// it in the background.
+// it in the background. The emulator has no authentication, so Listen
+// refuses addresses other machines can reach (CheckLoopback).
 package localcloud

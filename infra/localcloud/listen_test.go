@@ -2,6 +2,7 @@ package localcloud_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,47 @@ import (
 
 	"github.com/eventchain/eventchain/infra/localcloud"
 )
+
+func TestCheckLoopback(t *testing.T) {
+	tests := []struct {
+		name, addr string
+		want       string // "" accepts
+	}{
+		{name: "IPv4 loopback", addr: "127.0.0.1:4566"},
+		{name: "other 127/8 address", addr: "127.0.0.2:0"},
+		{name: "IPv6 loopback", addr: "[::1]:4566"},
+		{name: "localhost", addr: "localhost:4566"},
+		{name: "every interface", addr: "0.0.0.0:4566", want: "loopback addresses only"},
+		{name: "empty host is every interface", addr: ":4566", want: "loopback addresses only"},
+		{name: "IPv6 every interface", addr: "[::]:4566", want: "loopback addresses only"},
+		{name: "other address", addr: "192.168.1.10:4566", want: "loopback addresses only"},
+		{name: "host name", addr: "example.com:4566", want: "loopback addresses only"},
+		{name: "no port", addr: "127.0.0.1", want: "missing port"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := localcloud.CheckLoopback(tc.addr)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("CheckLoopback(%q) = %v, want nil", tc.addr, err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("CheckLoopback(%q) = %v, want an error containing %q", tc.addr, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestListenRefusesNonLoopback(t *testing.T) {
+	cloud, srv, l, err := localcloud.Listen("0.0.0.0:0", localcloud.Options{})
+	if err == nil {
+		srv.Close()
+		cloud.Close()
+		t.Fatalf("Listen on 0.0.0.0 served on %s, want a refusal", l.Addr())
+	}
+	if !strings.Contains(err.Error(), "loopback addresses only") {
+		t.Errorf("Listen error %v, want the loopback refusal", err)
+	}
+}
 
 // TestShutdownEndsLongPolls: http.Server.Shutdown waits for requests in
 // progress, and a long poll may wait 20 s; Listen's server ends long polls

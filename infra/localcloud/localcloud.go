@@ -131,11 +131,15 @@ func service(r *http.Request) string {
 	return ""
 }
 
-// Listen binds addr and serves the Cloud on it in the background, setting BaseURL from the
+// Listen binds addr, which must be a loopback address (CheckLoopback),
+// and serves the Cloud on it in the background, setting BaseURL from the
 // bound address when it was not configured. The server ends long polls
 // when it shuts down (EndLongPolls), so Shutdown does not wait for them.
 // Shut the server down, then Close the Cloud.
 func Listen(addr string, opts Options) (*Cloud, *http.Server, net.Listener, error) {
+	if err := CheckLoopback(addr); err != nil {
+		return nil, nil, nil, fmt.Errorf("localcloud listen: %w", err)
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("localcloud listen: %w", err)
@@ -152,6 +156,24 @@ func Listen(addr string, opts Options) (*Cloud, *http.Server, net.Listener, erro
 	srv.RegisterOnShutdown(c.EndLongPolls)
 	go srv.Serve(l) //nolint:errcheck // Serve returns when the listener closes
 	return c, srv, l, nil
+}
+
+// CheckLoopback returns an error unless addr (host:port) names a
+// loopback address: an IP address in 127.0.0.0/8, ::1, or localhost. The
+// emulator has no authentication, so nothing may serve it where other
+// machines can reach it.
+func CheckLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("address %q: localcloud serves on loopback addresses only (127.0.0.1, ::1, localhost)", addr)
+	}
+	return nil
 }
 
 // EndLongPolls makes every SQS ReceiveMessage waiting for messages answer
