@@ -380,3 +380,70 @@ func TestSNSSubscriptionsSurviveRestart(t *testing.T) {
 		t.Errorf("after restart the queue got %v, want [keep]", got)
 	}
 }
+
+func TestSNSFIFOTopicToFIFOQueue(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		snsClient, sqsClient := b.SNS(), b.SQS()
+		ctx := b.Ctx(t)
+		topic := snsTopic(t, b, snsClient, "orders.fifo", map[string]string{"FifoTopic": "true"})
+		url, arn := createQueue(t, b, sqsClient, "orders.fifo", map[string]string{"FifoQueue": "true"})
+		snsSubscribeQueue(t, b, snsClient, topic, arn, map[string]string{"RawMessageDelivery": "true"})
+
+		publish := func(body, group, dedup string) {
+			t.Helper()
+			if _, err := snsClient.Publish(ctx, &sns.PublishInput{TopicArn: &topic, Message: aws.String(body),
+				MessageGroupId: aws.String(group), MessageDeduplicationId: aws.String(dedup)}); err != nil {
+				t.Fatalf("Publish %s: %v", body, err)
+			}
+		}
+		publish("a1", "a", "a1")
+		publish("a2", "a", "a2")
+		publish("a2 again", "a", "a2") // a duplicate: delivered once
+		out, err := snsClient.PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: &topic, PublishBatchRequestEntries: []snstypes.PublishBatchRequestEntry{
+			{Id: aws.String("1"), Message: aws.String("a3"), MessageGroupId: aws.String("a"), MessageDeduplicationId: aws.String("a3")},
+			{Id: aws.String("2"), Message: aws.String("b1"), MessageGroupId: aws.String("b"), MessageDeduplicationId: aws.String("b1")},
+		}})
+		if err != nil || len(out.Failed) != 0 {
+			t.Fatalf("PublishBatch: %v %+v", err, out)
+		}
+
+		// Receive one at a time, deleting each, so that group order shows.
+		var got []string
+		groups := map[string]string{}
+		for deadline := time.Now().Add(15 * time.Second); len(got) < 4 && time.Now().Before(deadline); {
+			res, err := sqsClient.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &url, WaitTimeSeconds: 1,
+				MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameMessageGroupId}})
+			if err != nil {
+				t.Fatalf("ReceiveMessage: %v", err)
+			}
+			for _, m := range res.Messages {
+				body := aws.ToString(m.Body)
+				got = append(got, body)
+				groups[body] = m.Attributes["MessageGroupId"]
+				if _, err := sqsClient.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &url, ReceiptHandle: m.ReceiptHandle}); err != nil {
+					t.Fatalf("DeleteMessage: %v", err)
+				}
+			}
+		}
+		var inA []string
+		for _, body := range got {
+			if strings.HasPrefix(body, "a") {
+				inA = append(inA, body)
+			}
+		}
+		if strings.Join(inA, ",") != "a1,a2,a3" {
+			t.Errorf("group a delivered %q, want a1,a2,a3 in order, once each (all: %q)", inA, got)
+		}
+		if len(got) != 4 {
+			t.Errorf("delivered %q, want a1, a2, a3 and b1", got)
+		}
+		for body, group := range groups {
+			if group != body[:1] {
+				t.Errorf("%s arrived in message group %q, want %q", body, group, body[:1])
+			}
+		}
+		if extra := drainQueue(t, b, sqsClient, url, 0); len(extra) != 0 {
+			t.Errorf("extra messages %q", bodies(extra))
+		}
+	})
+}

@@ -295,14 +295,47 @@ func (s *Service) queueByARN(arn string) *queue {
 }
 
 // SendToQueue enqueues a message on the queue with the given ARN, as SNS
-// delivery does, with SendMessage's validation. It returns an error if the
-// queue does not exist or the message is invalid for it.
+// delivery does, with SendMessage's validation, and waits until it is
+// durable. It returns an error if the queue does not exist or the message
+// is invalid for it.
 func (s *Service) SendToQueue(queueARN, body string, attrs map[string]awsmsg.Attribute) error {
+	commit, err := s.StartSendToQueue(queueARN, body, attrs, "", "")
+	if err != nil {
+		return err
+	}
+	return commit()
+}
+
+// SendToFIFOQueue is SendToQueue with the message group and deduplication
+// ids a FIFO queue needs. A standard queue gets the message without them.
+func (s *Service) SendToFIFOQueue(queueARN, body string, attrs map[string]awsmsg.Attribute, groupID, deduplicationID string) error {
+	commit, err := s.StartSendToQueue(queueARN, body, attrs, groupID, deduplicationID)
+	if err != nil {
+		return err
+	}
+	return commit()
+}
+
+// StartSendToQueue enqueues a message at once, as SendToFIFOQueue does
+// (empty ids for none), and returns commit, which waits until the message
+// is durable (at once without a data directory). Enqueueing several
+// messages before waiting for the first lets them share one log sync.
+// The message is receivable before commit returns, as with every send;
+// commit must be called exactly once.
+func (s *Service) StartSendToQueue(queueARN, body string, attrs map[string]awsmsg.Attribute, groupID, deduplicationID string) (commit func() error, err error) {
 	q := s.queueByARN(queueARN)
 	if q == nil {
-		return fmt.Errorf("send to %s: %w", queueARN, errQueueDoesNotExist())
+		return nil, fmt.Errorf("send to %s: %w", queueARN, errQueueDoesNotExist())
 	}
 	in := &sendMessageInput{MessageBody: &body}
+	if q.fifo {
+		if groupID != "" {
+			in.MessageGroupID = &groupID
+		}
+		if deduplicationID != "" {
+			in.MessageDeduplicationID = &deduplicationID
+		}
+	}
 	if len(attrs) > 0 {
 		in.MessageAttributes = make(map[string]attributeValue, len(attrs))
 		for n, a := range attrs {
@@ -316,13 +349,14 @@ func (s *Service) SendToQueue(queueARN, body string, attrs map[string]awsmsg.Att
 			in.MessageAttributes[n] = v
 		}
 	}
-	res, ch, aerr := s.send(q, in, 0)
+	_, ch, aerr := s.send(q, in, 0)
 	if aerr != nil {
-		return fmt.Errorf("send to %s: %w", queueARN, aerr)
+		return nil, fmt.Errorf("send to %s: %w", queueARN, aerr)
 	}
-	if err := wait(ch); err != nil {
-		return fmt.Errorf("send to %s: %w", queueARN, err)
-	}
-	_ = res
-	return nil
+	return func() error {
+		if err := wait(ch); err != nil {
+			return fmt.Errorf("send to %s: %w", queueARN, err)
+		}
+		return nil
+	}, nil
 }

@@ -461,3 +461,38 @@ func TestNewUUIDFormat(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestSendToFIFOQueue(t *testing.T) {
+	s := newTestService(t, nil, nil)
+	fifo := createQ(t, s, "target.fifo", map[string]string{"FifoQueue": "true"})
+	std := createQ(t, s, "standard", nil)
+	const fifoARN, stdARN = "arn:aws:sqs:us-east-1:123456789012:target.fifo", "arn:aws:sqs:us-east-1:123456789012:standard"
+	tests := []struct {
+		name, arn, body, group, dedup string
+		wantErr                       bool
+	}{
+		{name: "first", arn: fifoARN, body: "one", group: "g", dedup: "d1"},
+		{name: "duplicate id", arn: fifoARN, body: "one again", group: "g", dedup: "d1"},
+		{name: "second", arn: fifoARN, body: "two", group: "g", dedup: "d2"},
+		{name: "no group", arn: fifoARN, body: "lost", dedup: "d3", wantErr: true},
+		{name: "standard queue ignores the ids", arn: stdARN, body: "std", group: "g", dedup: "d1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.SendToFIFOQueue(tc.arn, tc.body, nil, tc.group, tc.dedup)
+			if (err != nil) != tc.wantErr {
+				t.Errorf("SendToFIFOQueue: %v, want error %v", err, tc.wantErr)
+			}
+		})
+	}
+	got := receive(t, s, fifo, nil)
+	if bodies(got) != "one,two" {
+		t.Errorf("FIFO queue delivered %q, want one,two (in order, the duplicate dropped)", bodies(got))
+	}
+	if g := got[0]["Attributes"].(map[string]any); g["MessageGroupId"] != "g" || g["MessageDeduplicationId"] != "d1" {
+		t.Errorf("attributes %v, want group g and deduplication id d1", g)
+	}
+	if b := bodies(receive(t, s, std, nil)); b != "std" {
+		t.Errorf("standard queue delivered %q, want std", b)
+	}
+}
