@@ -24,6 +24,15 @@ const (
 	DefaultRegion    = "us-east-1"
 )
 
+// SNS delivers to the SQS service in-process, through every interface
+// it knows: FIFO topics need group and deduplication ids, and handing
+// deliveries over before waiting lets them share log syncs.
+var (
+	_ sns.QueueSender      = (*sqs.Service)(nil)
+	_ sns.FIFOQueueSender  = (*sqs.Service)(nil)
+	_ sns.AsyncQueueSender = (*sqs.Service)(nil)
+)
+
 // Options configures a Cloud.
 type Options struct {
 	// DataDir, when set, keeps every acknowledged change on disk there;

@@ -20,17 +20,21 @@ const maxRawAttributes = 10
 // message has more attributes than SQS allows.
 var errTooManyAttributes = errors.New("raw delivery to SQS carries at most 10 message attributes")
 
-// fanOut delivers m to every subscription of t whose filter policy
-// accepts it, synchronously: each delivery is handed to its queue (which
-// commits it) before Publish answers.
-func (s *Service) fanOut(t *topic, m *message) {
+// fanOut hands m to every subscription of t whose filter policy accepts
+// it and returns the deliveries on their way to disk: the caller awaits
+// them before it answers, so that Publish acknowledges only what every
+// queue has durably. Handing every delivery of a call over before
+// awaiting any lets a publish to several subscriptions, or a whole
+// PublishBatch, share log syncs instead of waiting for one per delivery.
+func (s *Service) fanOut(t *topic, m *message, pending []*delivery) []*delivery {
 	if t.fifo() {
 		// One FIFO publish at a time per topic, so that sequence numbers
-		// and delivery order agree.
+		// and delivery order agree: the queues enqueue in this order
+		// (awaiting their commits can come later).
 		t.dedupMu.Lock()
 		defer t.dedupMu.Unlock()
 		if !t.fifoAdmit(m) {
-			return
+			return pending
 		}
 	}
 	s.counters.Resource(t.ARN).In.Add(1)
@@ -45,25 +49,57 @@ func (s *Service) fanOut(t *topic, m *message) {
 		if tg.policy != nil && !tg.policy.Match(m.sqsText, m.attrs) {
 			continue
 		}
-		s.deliver(t, tg, m)
+		if d := s.deliver(t, tg, m); d != nil {
+			pending = append(pending, d)
+		}
 	}
+	return pending
 }
 
-// deliver sends m to one SQS subscription, or to its dead-letter queue
-// when that fails.
-func (s *Service) deliver(t *topic, tg target, m *message) {
-	op := s.counters.Op("Deliver")
-	op.Calls.Add(1)
+// delivery is one message handed to a subscription's queue, waiting to be
+// durable.
+type delivery struct {
+	t      *topic
+	tg     target
+	m      *message
+	body   string
+	attrs  map[string]awsmsg.Attribute
+	commit func() error
+}
+
+// deliver hands m to one SQS subscription's queue and returns the
+// delivery to await, or nil when the queue refused it (it then went to
+// the subscription's dead-letter queue, if any).
+func (s *Service) deliver(t *topic, tg target, m *message) *delivery {
+	s.counters.Op("Deliver").Calls.Add(1)
 	body, attrs := m.sqsText, m.attrs
 	if !tg.raw {
 		body, attrs = s.envelope(t, tg, m), nil
 	}
-	err := s.send(t, tg.endpoint, body, attrs, m)
-	if err == nil {
-		s.counters.Resource(tg.subARN).Out.Add(1)
-		return
+	commit, err := s.startSend(t, tg.endpoint, body, attrs, m)
+	if err != nil {
+		s.deliveryFailed(t, tg, m, body, attrs)
+		return nil
 	}
-	op.Errors.Add(1)
+	return &delivery{t: t, tg: tg, m: m, body: body, attrs: attrs, commit: commit}
+}
+
+// await waits until every delivery is durable, sending those that fail
+// to their subscription's dead-letter queue.
+func (s *Service) await(ds []*delivery) {
+	for _, d := range ds {
+		if err := d.commit(); err != nil {
+			s.deliveryFailed(d.t, d.tg, d.m, d.body, d.attrs)
+			continue
+		}
+		s.counters.Resource(d.tg.subARN).Out.Add(1)
+	}
+}
+
+// deliveryFailed counts a failed delivery and sends the message to the
+// subscription's dead-letter queue, if it has one.
+func (s *Service) deliveryFailed(t *topic, tg target, m *message, body string, attrs map[string]awsmsg.Attribute) {
+	s.counters.Op("Deliver").Errors.Add(1)
 	if tg.dlqARN == "" {
 		return // counted as a failed delivery; SNS would drop it too
 	}
@@ -75,20 +111,50 @@ func (s *Service) deliver(t *topic, tg target, m *message) {
 	}
 	dlq := s.counters.Op("DeliverToDLQ")
 	dlq.Calls.Add(1)
-	if err := s.send(t, tg.dlqARN, body, attrs, m); err != nil {
+	commit, err := s.startSend(t, tg.dlqARN, body, attrs, m)
+	if err == nil {
+		err = commit()
+	}
+	if err != nil {
 		dlq.Errors.Add(1)
 		return
 	}
 	s.counters.Resource(tg.dlqARN).Out.Add(1)
 }
 
-func (s *Service) send(t *topic, queueARN, body string, attrs map[string]awsmsg.Attribute, m *message) error {
+// startSend hands a message to a queue and returns the wait for it to be
+// durable: at once through an AsyncQueueSender, else by sending it
+// synchronously (and returning a wait with nothing left to wait for).
+func (s *Service) startSend(t *topic, queueARN, body string, attrs map[string]awsmsg.Attribute, m *message) (commit func() error, err error) {
 	if s.opts.Queues == nil {
-		return errors.New("no queue sender configured")
+		return nil, errors.New("no queue sender configured")
 	}
 	if len(attrs) > maxRawAttributes {
-		return errTooManyAttributes
+		return nil, errTooManyAttributes
 	}
+	if aq, ok := s.opts.Queues.(AsyncQueueSender); ok {
+		var groupID, dedupID string
+		if t.fifo() {
+			groupID, dedupID = m.groupID, m.dedupID
+		}
+		commit, err := aq.StartSendToQueue(queueARN, body, attrs, groupID, dedupID)
+		if err != nil {
+			return nil, fmt.Errorf("deliver to %s: %w", queueARN, err)
+		}
+		return func() error {
+			if err := commit(); err != nil {
+				return fmt.Errorf("deliver to %s: %w", queueARN, err)
+			}
+			return nil
+		}, nil
+	}
+	if err := s.send(t, queueARN, body, attrs, m); err != nil {
+		return nil, err
+	}
+	return func() error { return nil }, nil
+}
+
+func (s *Service) send(t *topic, queueARN, body string, attrs map[string]awsmsg.Attribute, m *message) error {
 	if t.fifo() {
 		if fq, ok := s.opts.Queues.(FIFOQueueSender); ok {
 			if err := fq.SendToFIFOQueue(queueARN, body, attrs, m.groupID, m.dedupID); err != nil {

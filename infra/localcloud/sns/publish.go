@@ -264,7 +264,7 @@ func (s *Service) publish(q query) (string, *apiError) {
 	if apiErr != nil {
 		return "", apiErr
 	}
-	s.fanOut(t, m)
+	s.await(s.fanOut(t, m, nil))
 	var b strings.Builder
 	el(&b, "MessageId", m.id)
 	if m.sequence != "" {
@@ -310,6 +310,7 @@ func (s *Service) publishBatch(q query) (string, *apiError) {
 		return "", apiErr
 	}
 	var ok, failed strings.Builder
+	var pending []*delivery
 	for i, in := range inputs {
 		m, apiErr := s.validate(t, in)
 		if apiErr != nil {
@@ -321,7 +322,7 @@ func (s *Service) publishBatch(q query) (string, *apiError) {
 			failed.WriteString("</member>")
 			continue
 		}
-		s.fanOut(t, m)
+		pending = s.fanOut(t, m, pending)
 		ok.WriteString("<member>")
 		el(&ok, "Id", entryIDs[i])
 		el(&ok, "MessageId", m.id)
@@ -330,6 +331,8 @@ func (s *Service) publishBatch(q query) (string, *apiError) {
 		}
 		ok.WriteString("</member>")
 	}
+	// Every entry's deliveries are enqueued; wait for them all at once.
+	s.await(pending)
 	return "<Successful>" + ok.String() + "</Successful><Failed>" + failed.String() + "</Failed>", nil
 }
 

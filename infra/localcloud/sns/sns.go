@@ -55,6 +55,17 @@ type FIFOQueueSender interface {
 	SendToFIFOQueue(queueARN, body string, attrs map[string]awsmsg.Attribute, groupID, deduplicationID string) error
 }
 
+// AsyncQueueSender is implemented by a QueueSender that can hand a message
+// to a queue at once and make it durable later. StartSendToQueue enqueues
+// the message (groupID and deduplicationID are empty outside FIFO topics)
+// or fails as SendToQueue would; commit, called exactly once, waits until
+// the message is durable. When Queues implements it, a publish hands every
+// delivery over before waiting for any, so the deliveries of one Publish
+// or PublishBatch share the queues' commits.
+type AsyncQueueSender interface {
+	StartSendToQueue(queueARN, body string, attrs map[string]awsmsg.Attribute, groupID, deduplicationID string) (commit func() error, err error)
+}
+
 // Service is the emulated service. It is safe for concurrent use.
 type Service struct {
 	opts     Options
@@ -98,7 +109,8 @@ func New(opts Options) (*Service, error) {
 // messages delivered (Out).
 func (s *Service) Counters() *stats.Counters { return &s.counters }
 
-// Close stops background work. Delivery is synchronous, so there is none.
+// Close stops background work. A publish waits for its deliveries before
+// it answers, so there is none.
 func (s *Service) Close() error { return nil }
 
 type handler func(s *Service, q query) (string, *apiError)
