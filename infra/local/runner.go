@@ -99,11 +99,10 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := loopbackOnly(opts.APIAddr); err != nil {
-		return nil, err
-	}
-	if err := loopbackOnly(opts.CloudAddr); err != nil {
-		return nil, err
+	// The front checks no signatures and localcloud has no authentication:
+	// neither listens beyond this machine.
+	if err := localcloud.CheckLoopback(opts.APIAddr); err != nil {
+		return nil, fmt.Errorf("local mode api: %w", err)
 	}
 	r := &Runner{opts: opts, Functions: map[string]*Function{}}
 	defer func() {
@@ -131,19 +130,6 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 		return nil, fmt.Errorf("local mode: status store: %w", err)
 	}
 	return r, r.startFunctions(ctx, cfg)
-}
-
-// loopbackOnly refuses to listen beyond this machine: the front checks no
-// signatures and localcloud has no authentication.
-func loopbackOnly(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("address %q: %w", addr, err)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("address %q: local mode listens on loopback only", addr)
-	}
-	return nil
 }
 
 func (r *Runner) startCloud() error {
