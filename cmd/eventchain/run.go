@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,7 +19,6 @@ import (
 	"time"
 
 	"github.com/eventchain/eventchain/infra/local"
-	ec2emu "github.com/eventchain/eventchain/infra/localcloud/ec2"
 	"github.com/eventchain/eventchain/infra/samtemplate"
 	"github.com/eventchain/eventchain/internal/event"
 )
@@ -48,29 +46,8 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bootDelay := fs.Duration("ec2-boot-delay", 2*time.Second, "how long emulated instances stay pending")
 	ec2Rate := fs.Float64("ec2-rate", 0, "EC2 API calls per second before RequestLimitExceeded (0: no limit)")
 	ec2Burst := fs.Int("ec2-burst", 0, "EC2 API burst (default: the rate, at least 1)")
-	var failures []func(*ec2emu.Service)
-	fs.Func("ec2-fail", "inject EC2 API errors, ACTION:CODE:N, e.g. RunInstances:InsufficientInstanceCapacity:3 (repeatable)", func(v string) error {
-		parts := strings.Split(v, ":")
-		if len(parts) != 3 {
-			return errors.New("want ACTION:CODE:N")
-		}
-		n, err := strconv.Atoi(parts[2])
-		if err != nil || n < 1 {
-			return fmt.Errorf("count %q: want a positive number", parts[2])
-		}
-		failures = append(failures, func(s *ec2emu.Service) { s.InjectFailure(parts[0], parts[1], n) })
-		return nil
-	})
-	fs.Func("ec2-fail-image", "make instances of an image die while booting, AMI:REASON, e.g. ami-12345678:Server.InternalError (repeatable)", func(v string) error {
-		ami, reason, ok := strings.Cut(v, ":")
-		if !ok || ami == "" || reason == "" {
-			return errors.New("want AMI:REASON")
-		}
-		failures = append(failures, func(s *ec2emu.Service) {
-			s.FailLaunches(ami, ec2emu.StateReason{Code: reason, Message: reason + ": injected launch failure"})
-		})
-		return nil
-	})
+	var failures ec2Faults
+	failures.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

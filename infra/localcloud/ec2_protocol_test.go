@@ -472,3 +472,41 @@ func TestEC2SurvivesRestart(t *testing.T) {
 		t.Errorf("client token lost in the restart: %s, want %s", aws.ToString(again.ReservationId), aws.ToString(first.ReservationId))
 	}
 }
+
+// moto has no terminate delay, terminated retention or eventual
+// consistency window; these are localcloud's Options, passed to ec2.
+func TestEC2TimingOptions(t *testing.T) {
+	clock := &ec2FakeClock{now: time.Date(2025, 6, 1, 8, 0, 0, 0, time.UTC)}
+	opts := localcloud.Options{EC2NotFoundFor: 10 * time.Second, EC2TerminateDelay: 20 * time.Second, EC2TerminatedRetention: 30 * time.Second, Clock: clock.Now}
+	forEachLocalEC2Backend(t, opts, func(t *testing.T, b backend) {
+		c := b.EC2()
+		_, ids := ec2Run(t, b, c, ec2RunInput(1, ""))
+		describe := func() (ec2types.InstanceStateName, error) {
+			out, err := c.DescribeInstances(b.Ctx(t), &ec2.DescribeInstancesInput{InstanceIds: ids})
+			if err != nil {
+				return "", err
+			}
+			return out.Reservations[0].Instances[0].State.Name, nil
+		}
+		_, err := describe()
+		ec2WantErr(t, err, "InvalidInstanceID.NotFound", 400)
+		clock.Advance(10 * time.Second)
+		if state, err := describe(); err != nil || state != ec2types.InstanceStateNameRunning {
+			t.Fatalf("after the not-found window: %s, %v; want running", state, err)
+		}
+		if _, err := c.TerminateInstances(b.Ctx(t), &ec2.TerminateInstancesInput{InstanceIds: ids}); err != nil {
+			t.Fatalf("TerminateInstances: %v", err)
+		}
+		clock.Advance(19 * time.Second)
+		if state, err := describe(); err != nil || state != ec2types.InstanceStateNameShuttingDown {
+			t.Errorf("19 s into the terminate delay: %s, %v; want shutting-down", state, err)
+		}
+		clock.Advance(time.Second)
+		if state, err := describe(); err != nil || state != ec2types.InstanceStateNameTerminated {
+			t.Errorf("after the terminate delay: %s, %v; want terminated", state, err)
+		}
+		clock.Advance(31 * time.Second)
+		_, err = describe()
+		ec2WantErr(t, err, "InvalidInstanceID.NotFound", 400)
+	})
+}

@@ -42,11 +42,18 @@ type Options struct {
 	Region    string
 	// BaseURL is the URL clients reach the emulator at; it appears in queue
 	// URLs. Serve and Listen set it from the listener when empty.
-	BaseURL      string
-	EC2BootDelay time.Duration
-	EC2RateLimit float64
-	EC2Burst     int
-	Clock        func() time.Time
+	BaseURL string
+	// EC2BootDelay, EC2TerminateDelay, EC2TerminatedRetention,
+	// EC2NotFoundFor, EC2RateLimit and EC2Burst are ec2.Options'
+	// BootDelay, TerminateDelay, TerminatedRetention, NotFoundFor,
+	// RateLimit and Burst.
+	EC2BootDelay           time.Duration
+	EC2TerminateDelay      time.Duration
+	EC2TerminatedRetention time.Duration
+	EC2NotFoundFor         time.Duration
+	EC2RateLimit           float64
+	EC2Burst               int
+	Clock                  func() time.Time
 }
 
 // Cloud is one emulator instance: the three services behind one handler.
@@ -91,7 +98,8 @@ func New(opts Options) (*Cloud, error) {
 		return nil, errors.Join(fmt.Errorf("localcloud sns: %w", err), c.Close())
 	}
 	if c.EC2, err = ec2.New(ec2.Options{AccountID: opts.AccountID, Region: opts.Region, BaseURL: opts.BaseURL, DB: c.db, Clock: opts.Clock,
-		BootDelay: opts.EC2BootDelay, RateLimit: opts.EC2RateLimit, Burst: opts.EC2Burst}); err != nil {
+		BootDelay: opts.EC2BootDelay, TerminateDelay: opts.EC2TerminateDelay, TerminatedRetention: opts.EC2TerminatedRetention,
+		NotFoundFor: opts.EC2NotFoundFor, RateLimit: opts.EC2RateLimit, Burst: opts.EC2Burst}); err != nil {
 		return nil, errors.Join(fmt.Errorf("localcloud ec2: %w", err), c.Close())
 	}
 	return c, nil
