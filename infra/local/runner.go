@@ -71,7 +71,6 @@ type Runner struct {
 	Store     status.Store
 	Functions map[string]*Function
 
-	cloudSrv *http.Server
 	cloudURL string
 	apiSrv   *http.Server
 	apiURL   string
@@ -129,7 +128,10 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 	if err := r.openStore(); err != nil {
 		return nil, fmt.Errorf("local mode: status store: %w", err)
 	}
-	return r, r.startFunctions(ctx, cfg)
+	if err := r.startFunctions(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("local mode: %w", err)
+	}
+	return r, nil
 }
 
 func (r *Runner) startCloud() error {
@@ -146,7 +148,7 @@ func (r *Runner) startCloud() error {
 	if err != nil {
 		return err
 	}
-	r.Cloud, r.cloudSrv, r.cloudURL = cloud, srv, "http://"+l.Addr().String()
+	r.Cloud, r.cloudURL = cloud, "http://"+l.Addr().String()
 	r.closers = append(r.closers, func() error {
 		var errs []error
 		if err := shutdown(srv); err != nil {
