@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/eventchain/eventchain/internal/awsenv"
 )
 
 // mainEnv makes the test binary behave as the eventchain command, so that a
@@ -177,7 +179,7 @@ func follow(t *testing.T, api, id string, timeout time.Duration) launchState {
 func taggedInstances(t *testing.T, cloud, requestID string) int {
 	t.Helper()
 	client := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(cloud),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), HTTPClient: awsenv.HTTPClient()})
 	out, err := client.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{
 		Filters: []ec2types.Filter{{Name: aws.String("tag:eventchain:request-id"), Values: []string{requestID}}}})
 	if err != nil {

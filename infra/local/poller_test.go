@@ -18,6 +18,8 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/eventchain/eventchain/internal/motoserver"
+
+	"github.com/eventchain/eventchain/internal/awsenv"
 )
 
 // The poller is tested against moto's SQS, an implementation we did not
@@ -43,6 +45,7 @@ func sqsClient(t *testing.T) *sqs.Client {
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(motoEndpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		HTTPClient:   awsenv.HTTPClient(),
 	})
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/eventchain/eventchain/infra/localcloud"
 	"github.com/eventchain/eventchain/infra/samtemplate"
+	"github.com/eventchain/eventchain/internal/awsenv"
 	"github.com/eventchain/eventchain/internal/status"
 )
 
@@ -206,6 +207,7 @@ func (r *Runner) awsConfig() aws.Config {
 		Region:       r.Template.Region,
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(r.cloudURL),
+		HTTPClient:   awsenv.HTTPClient(),
 	}
 }
 

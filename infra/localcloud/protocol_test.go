@@ -36,6 +36,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/eventchain/eventchain/infra/localcloud"
+	"github.com/eventchain/eventchain/internal/awsenv"
 	"github.com/eventchain/eventchain/internal/motoserver"
 )
 
@@ -68,6 +69,9 @@ func (b backend) AWSConfig() aws.Config {
 	return aws.Config{
 		Region:      testRegion,
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+		// The SDK's client, minus a request-body race with fast servers
+		// (see awsenv.HTTPClient).
+		HTTPClient: awsenv.HTTPClient(),
 	}
 }
 

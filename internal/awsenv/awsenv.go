@@ -47,6 +47,7 @@ func Load(ctx context.Context, lookup Lookup) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("load aws config: %w", err)
 	}
+	cfg.HTTPClient = wrapHTTPClient(cfg.HTTPClient) // see HTTPClient
 	return Config{AWS: cfg, Endpoint: endpoint}, nil
 }
 

@@ -1,14 +1,10 @@
 package ec2
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
-	"io"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -22,8 +18,9 @@ import (
 	sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"go.etcd.io/bbolt"
+
+	"github.com/eventchain/eventchain/internal/awsenv"
 )
 
 const testImage = "ami-0123456789abcdef0"
@@ -69,71 +66,8 @@ func clientFor(t *testing.T, svc *Service, retryer aws.Retryer) *sdk.Client {
 		BaseEndpoint: aws.String(srv.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		Retryer:      retryer,
-		HTTPClient:   readOnlyBodies{awshttp.NewBuildableClient()},
+		HTTPClient:   awsenv.HTTPClient(), // see its doc: a request-body race with fast servers
 	})
-}
-
-// readOnlyBodies is the SDK's default HTTP client, except that net/http sees
-// each request body as a plain io.ReadCloser, without the WriteTo method of
-// the body smithy-go builds.
-//
-// smithy-go closes the request body as soon as Do returns, and once closed its
-// WriteTo answers io.EOF. net/http may still be in the middle of writing that
-// request: the body goes straight to the socket, the emulator answers, Do
-// returns, and only then does the Transport make its last read of the body
-// (io.Copy to io.Discard, which prefers WriteTo) to check that nothing follows
-// the ContentLength bytes. io.Copy passes WriteTo's io.EOF on as an error, so
-// the Transport closes the connection under the caller still reading the
-// response body: "use of closed network connection". Without WriteTo that last
-// check goes through Read, which after Close answers (0, io.EOF), the normal
-// end of a body.
-type readOnlyBodies struct{ client aws.HTTPClient }
-
-func (c readOnlyBodies) Do(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody {
-		req = req.WithContext(req.Context()) // a shallow copy: the caller keeps its own Body
-		req.Body = readCloserOnly{req.Body}
-	}
-	return c.client.Do(req)
-}
-
-// readCloserOnly hides every method of the wrapped body but Read and Close.
-type readCloserOnly struct{ io.ReadCloser }
-
-// TestRequestBodyEndsCleanlyAfterTheSDKClosesIt replays, in order, what
-// happens to a request body when the emulator answers before net/http has
-// finished writing the request: the Transport copies the ContentLength bytes,
-// smithy-go closes the body because Do returned, then the Transport checks
-// for bytes beyond ContentLength. That check must see a clean end, or the
-// Transport closes the connection the response is being read from.
-func TestRequestBodyEndsCleanlyAfterTheSDKClosesIt(t *testing.T) {
-	payload := []byte("Action=DescribeInstances&Version=2016-11-15")
-	var sent io.ReadCloser // the body as the Transport receives it
-	c := readOnlyBodies{client: smithyhttp.ClientDoFunc(func(req *http.Request) (*http.Response, error) {
-		sent = req.Body
-		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: http.NoBody}, nil
-	})}
-	req := smithyhttp.NewStackRequest().(*smithyhttp.Request)
-	req.Method = http.MethodPost
-	req.URL = &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/"}
-	req.ContentLength = int64(len(payload))
-	req, err := req.SetStream(bytes.NewReader(payload))
-	if err != nil {
-		t.Fatal(err)
-	}
-	built := req.Build(context.Background()) // the body smithy-go hands to the HTTP client
-	if _, err := c.Do(built); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := io.Copy(io.Discard, io.LimitReader(sent, int64(len(payload)))); err != nil || n != int64(len(payload)) {
-		t.Fatalf("copy of the ContentLength bytes: %d bytes, %v", n, err)
-	}
-	if err := built.Body.Close(); err != nil { // what smithy-go does once Do returns
-		t.Fatal(err)
-	}
-	if n, err := io.Copy(io.Discard, sent); err != nil || n != 0 {
-		t.Errorf("check for bytes beyond ContentLength after the SDK closed the body: %d bytes, %v; want 0, nil", n, err)
-	}
 }
 
 // apiCode returns the error code and HTTP status of an SDK error.

@@ -23,6 +23,8 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/eventchain/eventchain/infra/localcloud/awsmsg"
+
+	"github.com/eventchain/eventchain/internal/awsenv"
 )
 
 // sent is one message a fakeQueues received.
@@ -84,6 +86,7 @@ func harness(t *testing.T, opts Options) (*Service, *awssns.Client) {
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(srv.URL),
+		HTTPClient:   awsenv.HTTPClient(), // see its doc: a request-body race with fast servers
 	})
 	return svc, client
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"go.etcd.io/bbolt"
+
+	"github.com/eventchain/eventchain/internal/awsenv"
 )
 
 // BenchmarkSendMessage measures SendMessage through the SDK over HTTP from
@@ -51,7 +53,7 @@ func BenchmarkSendMessage(b *testing.B) {
 			defer s.Close()
 			srv.Config.Handler = s
 			client := awssqs.New(awssqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-				Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+				Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), HTTPClient: awsenv.HTTPClient()})
 			ctx := context.Background()
 			q, err := client.CreateQueue(ctx, &awssqs.CreateQueueInput{QueueName: aws.String("bench")})
 			if err != nil {
