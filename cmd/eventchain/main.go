@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -33,6 +35,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "eventchain: unknown command %q\n\n", args[0])
 		usage(stderr)
 		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0 // "-h": the flag set has printed the command's flags
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "eventchain %s: %v\n", args[0], err)

@@ -21,6 +21,8 @@ func TestRun(t *testing.T) {
 		{name: "no command", args: nil, wantCode: 2, wantStderr: "usage: eventchain"},
 		{name: "unknown command", args: []string{"nope"}, wantCode: 2, wantStderr: `unknown command "nope"`},
 		{name: "help", args: []string{"help"}, wantCode: 0, wantStdout: "usage: eventchain"},
+		{name: "run -h lists its flags", args: []string{"run", "-h"}, wantCode: 0, wantStderr: "-ec2-boot-delay"},
+		{name: "localcloud -h lists its flags", args: []string{"localcloud", "-h"}, wantCode: 0, wantStderr: "-addr"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -379,7 +379,7 @@ func TestEndToEndPersistentFailureReachesDLQAfterMaxReceiveCount(t *testing.T) {
 	if err != nil || env.Subject != accepted.RequestID {
 		t.Fatalf("DLQ holds %q (%v), want the launch.requested of %s", aws.ToString(msgs[0].Body), err, accepted.RequestID)
 	}
-	// Invocations still running (the SDK retries inside one) finish first.
+	// Let the last invocation finish before counting deliveries.
 	for deadline := time.Now().Add(10 * time.Second); p.Functions["launcher"].Stats().Running > 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -110,8 +110,9 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 }
 
 // NewFromEnv builds the launcher from its settings: SDK clients with
-// BaseEndpoint from awsenv, the EC2 client with bounded retries, and a
-// JSON logger on stderr.
+// BaseEndpoint from awsenv, the EC2 client making one attempt per call
+// (SQS redelivery is the retry; see sdkMaxAttempts), and a JSON logger on
+// stderr.
 func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store) (*Handler, error) {
 	cfg, err := LoadConfig(lookup)
 	if err != nil {
