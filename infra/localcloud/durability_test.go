@@ -210,12 +210,14 @@ func TestSIGKILLRestartKeepsAcknowledgedState(t *testing.T) {
 	// Receive four with a short visibility timeout, delete two: the other
 	// two are in flight when the process dies.
 	const inflightFor = 10 * time.Second
+	// Taken before the call: the server starts the timeout when it
+	// receives, which is after this and before the answer arrives.
+	receivedAt := time.Now()
 	recv, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &workURL, MaxNumberOfMessages: 4,
 		VisibilityTimeout: int32(inflightFor / time.Second)})
 	if err != nil || len(recv.Messages) != 4 {
 		t.Fatalf("ReceiveMessage: %d messages, %v; want 4", len(recv.Messages), err)
 	}
-	receivedAt := time.Now()
 	inflight := map[string]bool{}
 	for i, m := range recv.Messages {
 		if i < 2 {
