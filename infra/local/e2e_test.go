@@ -335,7 +335,14 @@ func TestEndToEndUndecodableEventGoesToDLQWithReason(t *testing.T) {
 	if attr(event.AttrErrorCode) == "" || attr(event.AttrErrorMessage) == "" || attr(event.AttrErrorFunction) != "launcher" {
 		t.Errorf("DLQ message lacks its reason: code %q message %q function %q", attr(event.AttrErrorCode), attr(event.AttrErrorMessage), attr(event.AttrErrorFunction))
 	}
-	// It went to the DLQ after one receive, not after maxReceiveCount.
+	// Nothing was left behind for a retry: past the visibility timeout the
+	// launch queue is empty and the DLQ holds that one message.
+	time.Sleep(1500 * time.Millisecond)
+	if v, f := p.depth("LaunchQueue"); v != 0 || f != 0 {
+		t.Errorf("launch queue holds %d visible, %d in flight after the dead letter", v, f)
+	}
+	// It went to the DLQ after one receive, not after maxReceiveCount
+	// (counted now: a batch is recorded once its successes are deleted).
 	var deliveries int
 	p.mu.Lock()
 	for _, b := range p.batches {
@@ -348,12 +355,6 @@ func TestEndToEndUndecodableEventGoesToDLQWithReason(t *testing.T) {
 	p.mu.Unlock()
 	if deliveries != 1 {
 		t.Errorf("the undecodable event reached the launcher %d times, want 1", deliveries)
-	}
-	// Nothing was left behind for a retry: past the visibility timeout the
-	// launch queue is empty and the DLQ holds that one message.
-	time.Sleep(1500 * time.Millisecond)
-	if v, f := p.depth("LaunchQueue"); v != 0 || f != 0 {
-		t.Errorf("launch queue holds %d visible, %d in flight after the dead letter", v, f)
 	}
 	if more := p.receiveAll(p.queueURL("LaunchDLQ"), 1, time.Second); len(more) != 0 {
 		t.Errorf("the launch DLQ holds %d more messages", len(more))
@@ -379,11 +380,13 @@ func TestEndToEndPersistentFailureReachesDLQAfterMaxReceiveCount(t *testing.T) {
 	if err != nil || env.Subject != accepted.RequestID {
 		t.Fatalf("DLQ holds %q (%v), want the launch.requested of %s", aws.ToString(msgs[0].Body), err, accepted.RequestID)
 	}
-	// Let the last invocation finish before counting deliveries.
-	for deadline := time.Now().Add(10 * time.Second); p.Functions["launcher"].Stats().Running > 0 && time.Now().Before(deadline); {
+	// Let the last invocation finish and its batch be recorded before
+	// counting; once in the DLQ the record cannot be handed out again.
+	id := aws.ToString(msgs[0].MessageId)
+	for deadline := time.Now().Add(10 * time.Second); (p.Functions["launcher"].Stats().Running > 0 || p.deliveries(id) < 5) && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if n := p.deliveries(aws.ToString(msgs[0].MessageId)); n != 5 {
+	if n := p.deliveries(id); n != 5 {
 		t.Errorf("the record was handed to the launcher %d times before the DLQ, want exactly maxReceiveCount = 5", n)
 	}
 	if got := p.instancesTagged(accepted.RequestID); len(got) != 0 {
