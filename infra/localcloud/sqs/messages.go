@@ -189,17 +189,18 @@ func (s *Service) sendMessage(in *sendMessageInput) (any, *apiError) {
 	return res, nil
 }
 
-// checkBatchIDs applies the batch rules shared by the three batch calls.
-func checkBatchIDs(ids []*string) *apiError {
-	if len(ids) == 0 {
+// checkBatchIDs applies the batch rules shared by the three batch calls to
+// their entries' ids.
+func checkBatchIDs[E any](entries []E, entryID func(E) *string) *apiError {
+	if len(entries) == 0 {
 		return errEmptyBatch()
 	}
-	if len(ids) > 10 {
-		return errTooManyEntries(len(ids))
+	if len(entries) > 10 {
+		return errTooManyEntries(len(entries))
 	}
-	seen := make(map[string]bool, len(ids))
-	for _, p := range ids {
-		id := str(p)
+	seen := make(map[string]bool, len(entries))
+	for _, en := range entries {
+		id := str(entryID(en))
 		if !validBatchID(id) {
 			return errInvalidBatchEntryID()
 		}
@@ -220,16 +221,14 @@ func (s *Service) sendMessageBatch(in *sendMessageBatchInput) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	ids := make([]*string, len(in.Entries))
 	total := 0
-	for i, en := range in.Entries {
-		ids[i] = en.ID
+	for _, en := range in.Entries {
 		total += len(str(en.MessageBody))
 		for n, a := range en.MessageAttributes {
 			total += len(n) + len(a.DataType) + len(str(a.StringValue)) + len(a.BinaryValue)
 		}
 	}
-	if e := checkBatchIDs(ids); e != nil {
+	if e := checkBatchIDs(in.Entries, func(en sendMessageBatchEntry) *string { return en.ID }); e != nil {
 		return nil, e
 	}
 	if total > maxBatchBytes {
@@ -564,11 +563,7 @@ func (s *Service) deleteMessageBatch(in *deleteMessageBatchInput) (any, *apiErro
 	if e != nil {
 		return nil, e
 	}
-	ids := make([]*string, len(in.Entries))
-	for i, en := range in.Entries {
-		ids[i] = en.ID
-	}
-	if e := checkBatchIDs(ids); e != nil {
+	if e := checkBatchIDs(in.Entries, func(en deleteMessageBatchEntry) *string { return en.ID }); e != nil {
 		return nil, e
 	}
 	successful, failed := []idResult{}, []batchErrorEntry{}
@@ -650,11 +645,7 @@ func (s *Service) changeVisibilityBatch(in *changeVisibilityBatchInput) (any, *a
 	if e != nil {
 		return nil, e
 	}
-	ids := make([]*string, len(in.Entries))
-	for i, en := range in.Entries {
-		ids[i] = en.ID
-	}
-	if e := checkBatchIDs(ids); e != nil {
+	if e := checkBatchIDs(in.Entries, func(en changeVisibilityBatchEntry) *string { return en.ID }); e != nil {
 		return nil, e
 	}
 	successful, failed := []idResult{}, []batchErrorEntry{}
