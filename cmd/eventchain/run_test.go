@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -58,21 +57,8 @@ func TestRunServesTheChainAndStopsCleanly(t *testing.T) {
 	}
 	location := resp.Header.Get("Location")
 
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(apiURL + location)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if strings.Contains(string(body), `"status":"RUNNING"`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not RUNNING after 30s: %s\nlog:\n%s", body, stdout.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	if st := follow(t, apiURL, strings.TrimPrefix(location, "/launches/"), 30*time.Second); st.Status != "RUNNING" {
+		t.Fatalf("%s is %s after 30s, want RUNNING\nlog:\n%s", location, st.Status, stdout.String())
 	}
 	waitFor(t, &stdout, regexp.MustCompile(`notification\s+`+accepted.RequestID+`\s+RUNNING`), done)
 

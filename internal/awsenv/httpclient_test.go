@@ -11,6 +11,21 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
+// smithyRequest builds the *http.Request smithy-go hands to an HTTP client
+// for a POST of payload, with smithy-go's own body type.
+func smithyRequest(t *testing.T, payload []byte) *http.Request {
+	t.Helper()
+	req := smithyhttp.NewStackRequest().(*smithyhttp.Request)
+	req.Method = http.MethodPost
+	req.URL = &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/"}
+	req.ContentLength = int64(len(payload))
+	req, err := req.SetStream(bytes.NewReader(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req.Build(context.Background())
+}
+
 // TestRequestBodyEndsCleanlyAfterTheSDKClosesIt replays, in order, what
 // happens to a request body when a server answers before net/http has
 // finished writing the request: the Transport copies the ContentLength
@@ -24,15 +39,7 @@ func TestRequestBodyEndsCleanlyAfterTheSDKClosesIt(t *testing.T) {
 		sent = req.Body
 		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: http.NoBody}, nil
 	})}
-	req := smithyhttp.NewStackRequest().(*smithyhttp.Request)
-	req.Method = http.MethodPost
-	req.URL = &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/"}
-	req.ContentLength = int64(len(payload))
-	req, err := req.SetStream(bytes.NewReader(payload))
-	if err != nil {
-		t.Fatal(err)
-	}
-	built := req.Build(context.Background()) // the body smithy-go hands to the HTTP client
+	built := smithyRequest(t, payload)
 	if _, err := c.Do(built); err != nil {
 		t.Fatal(err)
 	}
@@ -52,15 +59,7 @@ func TestRequestBodyEndsCleanlyAfterTheSDKClosesIt(t *testing.T) {
 // fails and the wrapper can go.
 func TestSmithyBodyStillAnswersEOFAfterClose(t *testing.T) {
 	payload := []byte("x=1")
-	req := smithyhttp.NewStackRequest().(*smithyhttp.Request)
-	req.Method = http.MethodPost
-	req.URL = &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/"}
-	req.ContentLength = int64(len(payload))
-	req, err := req.SetStream(bytes.NewReader(payload))
-	if err != nil {
-		t.Fatal(err)
-	}
-	built := req.Build(context.Background())
+	built := smithyRequest(t, payload)
 	if _, err := io.Copy(io.Discard, io.LimitReader(built.Body, int64(len(payload)))); err != nil {
 		t.Fatal(err)
 	}
