@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -481,15 +480,8 @@ func TestEndToEndUnknownTypeLandsInUnrouted(t *testing.T) {
 	}
 }
 
-// depth reads a queue's visible and in-flight message counts.
+// depth reads the visible and in-flight message counts of a template queue.
 func (p *pipeline) depth(logicalID string) (visible, inflight int) {
 	p.t.Helper()
-	out, err := sqs.NewFromConfig(p.cfg()).GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(p.queueURL(logicalID)),
-		AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	visible, _ = strconv.Atoi(out.Attributes["ApproximateNumberOfMessages"])
-	inflight, _ = strconv.Atoi(out.Attributes["ApproximateNumberOfMessagesNotVisible"])
-	return visible, inflight
+	return depth(p.t, sqs.NewFromConfig(p.cfg()), p.queueURL(logicalID))
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -71,13 +72,22 @@ func send(t *testing.T, c *sqs.Client, url string, bodies ...string) {
 	}
 }
 
-func depth(t *testing.T, c *sqs.Client, url string) (visible, inflight string) {
+// depth reads a queue's visible and in-flight message counts.
+func depth(t *testing.T, c *sqs.Client, url string) (visible, inflight int) {
 	t.Helper()
 	out, err := c.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out.Attributes["ApproximateNumberOfMessages"], out.Attributes["ApproximateNumberOfMessagesNotVisible"]
+	visible, err = strconv.Atoi(out.Attributes["ApproximateNumberOfMessages"])
+	if err != nil {
+		t.Fatalf("ApproximateNumberOfMessages: %v", err)
+	}
+	inflight, err = strconv.Atoi(out.Attributes["ApproximateNumberOfMessagesNotVisible"])
+	if err != nil {
+		t.Fatalf("ApproximateNumberOfMessagesNotVisible: %v", err)
+	}
+	return visible, inflight
 }
 
 func runPoller(t *testing.T, c *sqs.Client, src EventSource, reserved int, h SQSHandler) <-chan BatchOutcome {
@@ -179,8 +189,8 @@ func TestPollerFailsWholeBatchOnUnknownItemIdentifier(t *testing.T) {
 			if o.Err == nil || len(o.Failed) != len(o.Records) {
 				t.Fatalf("outcome %+v: want the whole batch failed", o)
 			}
-			if _, inflight := depth(t, c, url); inflight != fmt.Sprint(len(o.Records)) {
-				t.Errorf("in flight %s, want %d (nothing deleted)", inflight, len(o.Records))
+			if _, inflight := depth(t, c, url); inflight != len(o.Records) {
+				t.Errorf("in flight %d, want %d (nothing deleted)", inflight, len(o.Records))
 			}
 		})
 	}
@@ -197,8 +207,8 @@ func TestPollerIgnoresItemFailuresWithoutReportBatchItemFailures(t *testing.T) {
 	if o := next(t, outcomes); o.Err != nil || len(o.Failed) != 0 {
 		t.Fatalf("outcome %+v: a function without ReportBatchItemFailures succeeds whole", o)
 	}
-	if visible, inflight := depth(t, c, url); visible != "0" || inflight != "0" {
-		t.Errorf("queue holds %s visible, %s in flight: want the message deleted", visible, inflight)
+	if visible, inflight := depth(t, c, url); visible != 0 || inflight != 0 {
+		t.Errorf("queue holds %d visible, %d in flight: want the message deleted", visible, inflight)
 	}
 }
 
@@ -217,8 +227,8 @@ func TestPollerTimeoutFailsWholeBatch(t *testing.T) {
 	if !errors.Is(o.Err, ErrTimeout) || len(o.Failed) != len(o.Records) {
 		t.Fatalf("outcome %+v: want a timeout failing every record", o)
 	}
-	if _, inflight := depth(t, c, url); inflight != fmt.Sprint(len(o.Records)) {
-		t.Errorf("in flight %s, want %d: a timed-out batch deletes nothing", inflight, len(o.Records))
+	if _, inflight := depth(t, c, url); inflight != len(o.Records) {
+		t.Errorf("in flight %d, want %d: a timed-out batch deletes nothing", inflight, len(o.Records))
 	}
 }
 
@@ -286,7 +296,7 @@ func TestPollerDeletesNothingOnFunctionError(t *testing.T) {
 	if _, ok := o.Err.(*PanicError); !ok {
 		t.Fatalf("err %v, want the panic reported as a function error", o.Err)
 	}
-	if _, inflight := depth(t, c, url); inflight != "1" {
-		t.Errorf("in flight %s, want 1: a failed invocation deletes nothing", inflight)
+	if _, inflight := depth(t, c, url); inflight != 1 {
+		t.Errorf("in flight %d, want 1: a failed invocation deletes nothing", inflight)
 	}
 }
