@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -19,7 +20,8 @@ import (
 // notifier → RUNNING, with no boot delay and no EC2 rate limit. Each
 // iteration is one launch request; they are posted by 8 concurrent callers
 // and the clock stops when the last one reads RUNNING. Besides launches/s it
-// reports the mean time each hop took, from the requests' own history.
+// reports the mean time each hop took, from the requests' own history, and
+// fails if a history misses a step of the chain.
 func BenchmarkEndToEnd(b *testing.B) {
 	for _, tc := range []struct {
 		name    string
@@ -106,6 +108,7 @@ func waitAllRunning(b *testing.B, apiURL string, ids []string, timeout time.Dura
 		Event string    `json:"event"`
 		At    time.Time `json:"at"`
 	}
+	chain := []string{"launch.requested", "instance.launched", "instance.running"}
 	sums := map[string]time.Duration{}
 	counts := map[string]int{}
 	deadline := time.Now().Add(timeout)
@@ -123,21 +126,27 @@ func waitAllRunning(b *testing.B, apiURL string, ids []string, timeout time.Dura
 			raw, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			var st struct {
-				Status    string
-				CreatedAt time.Time
-				History   []historyEntry
+				Status  string
+				History []historyEntry
 			}
 			if err := json.Unmarshal(raw, &st); err != nil {
 				b.Fatal(err)
 			}
 			switch st.Status {
 			case "RUNNING":
-				prev, prevName := st.CreatedAt, "accept"
-				for _, h := range st.History {
-					name := fmt.Sprintf("%s→%s", prevName, h.Event)
-					sums[name] += h.At.Sub(prev)
-					counts[name]++
-					prev, prevName = h.At, h.Event
+				// launch.requested is stamped when the API accepted the
+				// request, so the first hop starts there.
+				var events []string
+				for i, h := range st.History {
+					events = append(events, h.Event)
+					if i > 0 {
+						name := fmt.Sprintf("%s→%s", st.History[i-1].Event, h.Event)
+						sums[name] += h.At.Sub(st.History[i-1].At)
+						counts[name]++
+					}
+				}
+				if !slices.Equal(events, chain) {
+					b.Fatalf("request %s: history %v, want %v", id, events, chain)
 				}
 			case "FAILED":
 				b.Fatalf("request %s failed: %s", id, raw)

@@ -148,7 +148,7 @@ func (b *Bolt) Get(ctx context.Context, id string) (Request, error) {
 }
 
 // Advance moves a request forward, or returns ErrNotForward with its
-// current state.
+// current state (a late entry for an earlier stage recorded, see lateEntry).
 func (b *Bolt) Advance(ctx context.Context, id string, t Transition) (Request, error) {
 	if err := ctx.Err(); err != nil {
 		return Request{}, fmt.Errorf("advance request %s: %w", id, err)
@@ -158,15 +158,28 @@ func (b *Bolt) Advance(ctx context.Context, id string, t Transition) (Request, e
 		return Request{}, err
 	}
 	var out Request
+	// notForward is reported after the transaction that recorded a late
+	// history entry commits: returning it from the function would roll the
+	// entry back.
+	var notForward error
 	err = b.db.Batch(func(tx *bbolt.Tx) error {
-		out = Request{}
+		out, notForward = Request{}, nil
 		cur, err := getRequest(tx, id)
 		if err != nil {
 			return err
 		}
 		if cur.Status.Rank() >= t.To.Rank() {
 			out = cur
-			return fmt.Errorf("advance request %s from %s to %s: %w", id, cur.Status, t.To, ErrNotForward)
+			refused := fmt.Errorf("advance request %s from %s to %s: %w", id, cur.Status, t.To, ErrNotForward)
+			if !lateEntry(cur, t) {
+				return refused
+			}
+			out.History = withEntry(cur.History, HistoryEntry{Event: t.Event, At: t.At})
+			if err := putJSON(tx.Bucket(requestsBucket), id, out); err != nil {
+				return fmt.Errorf("record late %s of request %s: %w", t.Event, id, err)
+			}
+			notForward = refused
+			return nil
 		}
 		out = apply(cur, t)
 		if err := putJSON(tx.Bucket(requestsBucket), id, out); err != nil {
@@ -174,6 +187,9 @@ func (b *Bolt) Advance(ctx context.Context, id string, t Transition) (Request, e
 		}
 		return nil
 	})
+	if err == nil {
+		err = notForward
+	}
 	return out, err
 }
 

@@ -172,7 +172,8 @@ func (d *Dynamo) Get(ctx context.Context, id string) (Request, error) {
 
 // Advance is one UpdateItem conditioned on the stored rank being lower than
 // the target's; when the condition fails, the item as it was comes back
-// with the error (ALL_OLD) and tells ErrNotForward from ErrNotFound.
+// with the error (ALL_OLD) and tells ErrNotForward from ErrNotFound, and a
+// late entry for an earlier stage takes a second write (recordLate).
 func (d *Dynamo) Advance(ctx context.Context, id string, t Transition) (Request, error) {
 	t, err := prepareTransition(id, t, d.now())
 	if err != nil {
@@ -210,21 +211,11 @@ func (d *Dynamo) Advance(ctx context.Context, id string, t Transition) (Request,
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		item := ccf.Item
-		if len(item) == 0 {
-			// An emulator that ignores ReturnValuesOnConditionCheckFailure
-			// still gets a correct answer, at the price of one read.
-			cur, err := d.Get(ctx, id)
-			if err != nil {
-				return Request{}, err
-			}
-			return cur, fmt.Errorf("advance request %s from %s to %s: %w", id, cur.Status, t.To, ErrNotForward)
-		}
-		cur, err := decodeRequest(item)
+		cur, err := d.refusedState(ctx, id, ccf)
 		if err != nil {
-			return Request{}, fmt.Errorf("decode request %s: %w", id, err)
+			return Request{}, err
 		}
-		return cur, fmt.Errorf("advance request %s from %s to %s: %w", id, cur.Status, t.To, ErrNotForward)
+		return d.recordLate(ctx, id, cur, t)
 	}
 	if err != nil {
 		return Request{}, fmt.Errorf("advance request %s to %s: %w", id, t.To, err)
@@ -234,6 +225,61 @@ func (d *Dynamo) Advance(ctx context.Context, id string, t Transition) (Request,
 		return Request{}, fmt.Errorf("decode request %s: %w", id, err)
 	}
 	return r, nil
+}
+
+// refusedState is the request as it was when a conditional write on it
+// failed: the item returned with the failure (ALL_OLD), or ErrNotFound.
+func (d *Dynamo) refusedState(ctx context.Context, id string, ccf *types.ConditionalCheckFailedException) (Request, error) {
+	if len(ccf.Item) == 0 {
+		// An emulator that ignores ReturnValuesOnConditionCheckFailure
+		// still gets a correct answer, at the price of one read.
+		return d.Get(ctx, id)
+	}
+	cur, err := decodeRequest(ccf.Item)
+	if err != nil {
+		return Request{}, fmt.Errorf("decode request %s: %w", id, err)
+	}
+	return cur, nil
+}
+
+// recordLate answers a refused transition: ErrNotForward with the current
+// request, after appending the event to the history when lateEntry says it
+// belongs there. The append is conditioned on the history's length being
+// the one just read, so of two concurrent late writers of the same event
+// only one appends; the other reads again and finds the event recorded.
+func (d *Dynamo) recordLate(ctx context.Context, id string, cur Request, t Transition) (Request, error) {
+	for attempt := 0; ; attempt++ {
+		refused := fmt.Errorf("advance request %s from %s to %s: %w", id, cur.Status, t.To, ErrNotForward)
+		if !lateEntry(cur, t) {
+			return cur, refused
+		}
+		out, err := d.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                           aws.String(d.table),
+			Key:                                 pkKey(requestPK(id)),
+			UpdateExpression:                    aws.String("SET #hi = list_append(#hi, :h)"),
+			ConditionExpression:                 aws.String("attribute_exists(pk) AND size(#hi) = :n"),
+			ExpressionAttributeNames:            map[string]string{"#hi": attrHistory},
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":h": &types.AttributeValueMemberL{Value: []types.AttributeValue{historyAttr(HistoryEntry{Event: t.Event, At: t.At})}}, ":n": numberAttr(int64(len(cur.History)))},
+			ReturnValues:                        types.ReturnValueAllNew,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		var ccf *types.ConditionalCheckFailedException
+		switch {
+		case err == nil:
+			r, err := decodeRequest(out.Attributes)
+			if err != nil {
+				return Request{}, fmt.Errorf("decode request %s: %w", id, err)
+			}
+			return r, refused
+		case !errors.As(err, &ccf):
+			return Request{}, fmt.Errorf("record late %s of request %s: %w", t.Event, id, err)
+		case attempt >= maxConflictRetries:
+			return Request{}, fmt.Errorf("record late %s of request %s: history kept changing: %w", t.Event, id, err)
+		}
+		if cur, err = d.refusedState(ctx, id, ccf); err != nil {
+			return Request{}, err
+		}
+	}
 }
 
 // MarkNotified sets the notified flag; setting it twice is harmless.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -100,7 +101,7 @@ func prepareTransition(id string, t Transition, now time.Time) (Transition, erro
 func apply(r Request, t Transition) Request {
 	r.Status = t.To
 	r.UpdatedAt = t.At
-	r.History = append(append([]HistoryEntry{}, r.History...), HistoryEntry{Event: t.Event, At: t.At})
+	r.History = withEntry(r.History, HistoryEntry{Event: t.Event, At: t.At})
 	if len(t.InstanceIDs) > 0 {
 		r.InstanceIDs = append([]string{}, t.InstanceIDs...)
 	}
@@ -109,6 +110,31 @@ func apply(r Request, t Transition) Request {
 		r.Error = &e
 	}
 	return r
+}
+
+// lateEntry reports whether t, refused because r is already at or past
+// t.To, must still be recorded in r's history. Writes from different
+// functions arrive in any order: the API marks a request ACCEPTED after its
+// publish returns, and by then the launcher may have moved it to LAUNCHING.
+// The status rightly stays LAUNCHING, but launch.requested did happen, so a
+// transition to an earlier stage adds its event once (nothing else of it).
+// A refused transition to the same stage or a later one is a redelivery or
+// a losing terminal event: it records nothing.
+func lateEntry(r Request, t Transition) bool {
+	if t.To.Rank() >= r.Status.Rank() {
+		return false
+	}
+	return !slices.ContainsFunc(r.History, func(h HistoryEntry) bool { return h.Event == t.Event })
+}
+
+// withEntry returns a copy of history with e inserted in time order (after
+// entries of the same instant), since entries may be written out of order.
+func withEntry(history []HistoryEntry, e HistoryEntry) []HistoryEntry {
+	i := len(history)
+	for i > 0 && history[i-1].At.After(e.At) {
+		i--
+	}
+	return slices.Insert(slices.Clone(history), i, e)
 }
 
 // prepareClaim validates c, fills in its defaults and returns the instant
@@ -169,6 +195,9 @@ func tidyRequest(r Request) Request {
 	for i := range r.History {
 		r.History[i].At = r.History[i].At.UTC()
 	}
+	// A store that can only append (DynamoDB's list_append) keeps entries
+	// in the order their writes arrived; readers get them in time order.
+	slices.SortStableFunc(r.History, func(a, b HistoryEntry) int { return a.At.Compare(b.At) })
 	if len(r.Event) == 0 {
 		r.Event = nil
 	}

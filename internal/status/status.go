@@ -122,10 +122,14 @@ type Store interface {
 	Create(ctx context.Context, reqs ...Request) error
 	// Get returns a request or ErrNotFound.
 	Get(ctx context.Context, id string) (Request, error)
-	// Advance moves a request forward and appends t.Event to its history.
-	// It returns the updated request, ErrNotFound, or ErrNotForward with the
-	// current request when it is already at or past t.To (nothing of t is
-	// then recorded). A zero t.At means now; an unknown t.To is ErrInvalid.
+	// Advance moves a request forward and records t.Event in its history,
+	// which is kept in time order. It returns the updated request,
+	// ErrNotFound, or ErrNotForward with the current request when it is
+	// already at or past t.To. A refused transition changes nothing, except
+	// that one to an earlier stage whose event the history lacks still
+	// records that event: writes from different functions may arrive in any
+	// order, and none may be lost. A zero t.At means now; an unknown t.To is
+	// ErrInvalid.
 	Advance(ctx context.Context, id string, t Transition) (Request, error)
 	// MarkNotified records that the terminal notification was published.
 	// It is idempotent.

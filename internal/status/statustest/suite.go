@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +29,8 @@ func Run(t *testing.T, newStore func(t *testing.T) status.Store) {
 		{"CreateInvalid", testCreateInvalid},
 		{"AdvanceChain", testAdvanceChain},
 		{"AdvanceNotForward", testAdvanceNotForward},
+		{"AdvanceLateEarlierStage", testAdvanceLateEarlierStage},
+		{"AdvanceOutOfOrder", testAdvanceOutOfOrder},
 		{"AdvanceInvalid", testAdvanceInvalid},
 		{"TerminalRace", testTerminalRace},
 		{"FailureRecorded", testFailureRecorded},
@@ -110,9 +114,7 @@ func equalRequest(t *testing.T, what string, got, want status.Request) {
 	if (got.Error == nil) != (want.Error == nil) || (got.Error != nil && *got.Error != *want.Error) {
 		add("Error", got.Error, want.Error)
 	}
-	if !slices.EqualFunc(got.History, want.History, func(a, b status.HistoryEntry) bool {
-		return a.Event == b.Event && a.At.Equal(b.At)
-	}) {
+	if !equalHistory(got.History, want.History) {
 		add("History", got.History, want.History)
 	}
 	if got.Notified != want.Notified {
@@ -298,15 +300,18 @@ func testAdvanceNotForward(t *testing.T, s status.Store) {
 		name string
 		path []status.Status // transitions applied before the refused one
 		to   status.Status
+		// late: the refused transition is to an earlier stage, so its
+		// event (absent from the history) is recorded, and nothing else.
+		late bool
 	}{
-		{"pending to pending", nil, status.Pending},
-		{"accepted repeated", []status.Status{status.Accepted}, status.Accepted},
-		{"launching to accepted", []status.Status{status.Accepted, status.Launching}, status.Accepted},
-		{"launching to pending", []status.Status{status.Launching}, status.Pending},
-		{"running repeated", []status.Status{status.Running}, status.Running},
-		{"running to failed", []status.Status{status.Accepted, status.Running}, status.Failed},
-		{"failed to running", []status.Status{status.Failed}, status.Running},
-		{"failed to launching", []status.Status{status.Launching, status.Failed}, status.Launching},
+		{"pending to pending", nil, status.Pending, false},
+		{"accepted repeated", []status.Status{status.Accepted}, status.Accepted, false},
+		{"launching to accepted", []status.Status{status.Accepted, status.Launching}, status.Accepted, true},
+		{"launching to pending", []status.Status{status.Launching}, status.Pending, true},
+		{"running repeated", []status.Status{status.Running}, status.Running, false},
+		{"running to failed", []status.Status{status.Accepted, status.Running}, status.Failed, false},
+		{"failed to running", []status.Status{status.Failed}, status.Running, false},
+		{"failed to launching", []status.Status{status.Launching, status.Failed}, status.Launching, true},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -315,18 +320,135 @@ func testAdvanceNotForward(t *testing.T, s status.Store) {
 			for j, st := range tc.path {
 				mustAdvance(t, s, id, status.Transition{To: st, Event: "step-" + string(st), At: base.Add(time.Duration(j+1) * time.Second)})
 			}
-			before := mustGet(t, s, id)
-			got, err := s.Advance(context.Background(), id, status.Transition{
+			want := mustGet(t, s, id)
+			refused := status.Transition{
 				To: tc.to, Event: "refused", At: base.Add(time.Hour),
 				InstanceIDs: []string{"i-refused"}, Error: &status.Failure{Code: "Refused", Message: "must not be recorded"},
-			})
-			if !errors.Is(err, status.ErrNotForward) {
-				t.Fatalf("Advance to %s = %v, want ErrNotForward", tc.to, err)
 			}
-			equalRequest(t, "request returned with ErrNotForward", got, before)
-			equalRequest(t, "Get after refused transition", mustGet(t, s, id), before)
+			if tc.late {
+				want.History = append(want.History, status.HistoryEntry{Event: refused.Event, At: refused.At})
+			}
+			// The second attempt is a redelivery: never recorded twice.
+			for attempt := range 2 {
+				got, err := s.Advance(context.Background(), id, refused)
+				if !errors.Is(err, status.ErrNotForward) {
+					t.Fatalf("attempt %d: Advance to %s = %v, want ErrNotForward", attempt, tc.to, err)
+				}
+				equalRequest(t, fmt.Sprintf("attempt %d: request returned with ErrNotForward", attempt), got, want)
+				equalRequest(t, fmt.Sprintf("attempt %d: Get after refused transition", attempt), mustGet(t, s, id), want)
+			}
 		})
 	}
+}
+
+// testAdvanceLateEarlierStage is the API's write arriving after the
+// launcher's: launch.requested is published, the launcher moves the request
+// to LAUNCHING, and only then does the API mark it ACCEPTED. The status
+// stays LAUNCHING and the history keeps both events in time order.
+func testAdvanceLateEarlierStage(t *testing.T, s status.Store) {
+	in := newRequest("late")
+	in.History = nil
+	mustCreate(t, s, in)
+	accepted := status.Transition{To: status.Accepted, Event: "launch.requested", At: base.Add(time.Second)}
+	launching := status.Transition{To: status.Launching, Event: "instance.launched", At: base.Add(2 * time.Second), InstanceIDs: []string{"i-late"}}
+	mustAdvance(t, s, "late", launching)
+	got, err := s.Advance(context.Background(), "late", accepted)
+	if !errors.Is(err, status.ErrNotForward) {
+		t.Fatalf("late Advance to ACCEPTED = %v, want ErrNotForward", err)
+	}
+	want := []status.HistoryEntry{{Event: accepted.Event, At: accepted.At}, {Event: launching.Event, At: launching.At}}
+	for what, r := range map[string]status.Request{"returned": got, "read back": mustGet(t, s, "late")} {
+		if r.Status != status.Launching || !slices.Equal(r.InstanceIDs, launching.InstanceIDs) || !r.UpdatedAt.Equal(launching.At) {
+			t.Errorf("%s: status %s, instances %v, updated %s; want LAUNCHING, %v, %s", what, r.Status, r.InstanceIDs, r.UpdatedAt, launching.InstanceIDs, launching.At)
+		}
+		if !equalHistory(r.History, want) {
+			t.Errorf("%s: history %v, want %v", what, r.History, want)
+		}
+	}
+}
+
+// testAdvanceOutOfOrder races the three writers of a request's chain — the
+// API (ACCEPTED), the launcher (LAUNCHING) and the notifier (RUNNING) — on
+// many requests at once while other goroutines keep every CPU busy, so the
+// writes reach the store in every order. Each request must end RUNNING with
+// all three events in its history, in time order.
+func testAdvanceOutOfOrder(t *testing.T, s status.Store) {
+	const requests = 40
+	stop := keepCPUsBusy()
+	defer stop()
+	ids := []string{"i-ooo"}
+	chain := []status.Transition{
+		{To: status.Accepted, Event: "launch.requested", At: base.Add(time.Second)},
+		{To: status.Launching, Event: "instance.launched", At: base.Add(2 * time.Second), InstanceIDs: ids},
+		{To: status.Running, Event: "instance.running", At: base.Add(3 * time.Second), InstanceIDs: ids},
+	}
+	for i := range requests {
+		in := newRequest(fmt.Sprintf("ooo-%d", i))
+		in.History = nil
+		mustCreate(t, s, in)
+	}
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, requests*len(chain))
+	for i := range requests {
+		id := fmt.Sprintf("ooo-%d", i)
+		for k := range chain {
+			// Rotate which writer starts first from request to request.
+			tr := chain[(k+i)%len(chain)]
+			wg.Go(func() {
+				<-start
+				if _, err := s.Advance(context.Background(), id, tr); err != nil && !errors.Is(err, status.ErrNotForward) {
+					errs <- fmt.Errorf("Advance(%s, %s): %w", id, tr.To, err)
+				}
+			})
+		}
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	want := make([]status.HistoryEntry, len(chain))
+	for k, tr := range chain {
+		want[k] = status.HistoryEntry{Event: tr.Event, At: tr.At}
+	}
+	lost := 0
+	for i := range requests {
+		r := mustGet(t, s, fmt.Sprintf("ooo-%d", i))
+		if r.Status != status.Running || !equalHistory(r.History, want) {
+			lost++
+			t.Errorf("%s: status %s, history %v; want RUNNING and %v", r.ID, r.Status, r.History, want)
+		}
+	}
+	if lost > 0 {
+		t.Errorf("%d of %d requests lost a history entry or their status", lost, requests)
+	}
+}
+
+// keepCPUsBusy runs a spinning goroutine per CPU until stop is called: the
+// store's writers then get descheduled at arbitrary points, as on a busy
+// machine, where lost writes were first seen. Each spinner rests a third of
+// the time, so that a store in another process (an emulator) still runs.
+func keepCPUsBusy() (stop func()) {
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	for range runtime.NumCPU() {
+		wg.Go(func() {
+			for !done.Load() {
+				for spin := time.Now(); time.Since(spin) < 2*time.Millisecond; {
+				}
+				time.Sleep(time.Millisecond)
+			}
+		})
+	}
+	return func() { done.Store(true); wg.Wait() }
+}
+
+func equalHistory(got, want []status.HistoryEntry) bool {
+	return slices.EqualFunc(got, want, func(a, b status.HistoryEntry) bool {
+		return a.Event == b.Event && a.At.Equal(b.At)
+	})
 }
 
 func testAdvanceInvalid(t *testing.T, s status.Store) {
