@@ -59,26 +59,18 @@ func NewDynamoFromEnv(ctx context.Context, lookup awsenv.Lookup) (*Dynamo, error
 	return NewDynamo(client, table), nil
 }
 
-// Attribute names of the stored items.
+// Attribute names that update and condition expressions name; the item
+// layout itself is the tagged requestItem and claimItem.
 const (
-	attrPK            = "pk"
-	attrID            = "id"
-	attrStatus        = "status"
-	attrRank          = "rank"
-	attrCorrelationID = "correlationId"
-	attrCaller        = "caller"
-	attrInstanceIDs   = "instanceIds"
-	attrError         = "error"
-	attrHistory       = "history"
-	attrNotified      = "notified"
-	attrEvent         = "event"
-	attrCreatedAt     = "createdAt"
-	attrUpdatedAt     = "updatedAt"
-	attrExpiresAt     = "expiresAt"
-	attrScope         = "scope"
-	attrKey           = "key"
-	attrBodyHash      = "bodyHash"
-	attrRequestIDs    = "requestIds"
+	attrPK          = "pk"
+	attrStatus      = "status"
+	attrRank        = "rank"
+	attrInstanceIDs = "instanceIds"
+	attrError       = "error"
+	attrHistory     = "history"
+	attrNotified    = "notified"
+	attrUpdatedAt   = "updatedAt"
+	attrExpiresAt   = "expiresAt"
 )
 
 func requestPK(id string) string { return "req#" + id }
@@ -101,9 +93,13 @@ func (d *Dynamo) Create(ctx context.Context, reqs ...Request) error {
 		return nil
 	case 1:
 		r := prepared[0]
-		_, err := d.client.PutItem(ctx, &dynamodb.PutItemInput{
+		item, err := encodeRequest(r)
+		if err != nil {
+			return err
+		}
+		_, err = d.client.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName:           aws.String(d.table),
-			Item:                requestItem(r),
+			Item:                item,
 			ConditionExpression: aws.String("attribute_not_exists(pk)"),
 		})
 		var ccf *types.ConditionalCheckFailedException
@@ -117,9 +113,13 @@ func (d *Dynamo) Create(ctx context.Context, reqs ...Request) error {
 	}
 	items := make([]types.TransactWriteItem, len(prepared))
 	for i, r := range prepared {
+		item, err := encodeRequest(r)
+		if err != nil {
+			return err
+		}
 		items[i] = types.TransactWriteItem{Put: &types.Put{
 			TableName:           aws.String(d.table),
-			Item:                requestItem(r),
+			Item:                item,
 			ConditionExpression: aws.String("attribute_not_exists(pk)"),
 		}}
 	}
@@ -185,18 +185,18 @@ func (d *Dynamo) Advance(ctx context.Context, id string, t Transition) (Request,
 	values := map[string]types.AttributeValue{
 		":to":   &types.AttributeValueMemberS{Value: string(t.To)},
 		":rank": numberAttr(int64(t.To.Rank())),
-		":at":   timeAttr(t.At),
-		":h":    &types.AttributeValueMemberL{Value: []types.AttributeValue{historyAttr(HistoryEntry{Event: t.Event, At: t.At})}},
+		":at":   mustAttr(t.At),
+		":h":    mustAttr([]HistoryEntry{{Event: t.Event, At: t.At}}),
 	}
 	update := "SET #st = :to, #rk = :rank, #ua = :at, #hi = list_append(#hi, :h)"
 	if len(t.InstanceIDs) > 0 {
 		names["#ids"] = attrInstanceIDs
-		values[":ids"] = stringsAttr(t.InstanceIDs)
+		values[":ids"] = mustAttr(t.InstanceIDs)
 		update += ", #ids = :ids"
 	}
 	if t.Error != nil {
 		names["#er"] = attrError
-		values[":er"] = failureAttr(*t.Error)
+		values[":er"] = mustAttr(*t.Error)
 		update += ", #er = :er"
 	}
 	out, err := d.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -259,7 +259,7 @@ func (d *Dynamo) recordLate(ctx context.Context, id string, cur Request, t Trans
 			UpdateExpression:                    aws.String("SET #hi = list_append(#hi, :h)"),
 			ConditionExpression:                 aws.String("attribute_exists(pk) AND size(#hi) = :n"),
 			ExpressionAttributeNames:            map[string]string{"#hi": attrHistory},
-			ExpressionAttributeValues:           map[string]types.AttributeValue{":h": &types.AttributeValueMemberL{Value: []types.AttributeValue{historyAttr(HistoryEntry{Event: t.Event, At: t.At})}}, ":n": numberAttr(int64(len(cur.History)))},
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":h": mustAttr([]HistoryEntry{{Event: t.Event, At: t.At}}), ":n": numberAttr(int64(len(cur.History)))},
 			ReturnValues:                        types.ReturnValueAllNew,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		})
@@ -312,12 +312,16 @@ func (d *Dynamo) ClaimKey(ctx context.Context, c Claim) (Claim, bool, error) {
 		return Claim{}, false, err
 	}
 	pk := claimStorageKey(c.Scope, c.Key)
+	item, err := encodeClaim(pk, c)
+	if err != nil {
+		return Claim{}, false, err
+	}
 	// Two attempts: a claim that expires between the failed put and the
 	// fallback read (emulators without ALL_OLD) is simply claimed again.
 	for attempt := 0; attempt < 2; attempt++ {
 		_, err = d.client.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName:                           aws.String(d.table),
-			Item:                                claimItem(pk, c),
+			Item:                                item,
 			ConditionExpression:                 aws.String("attribute_not_exists(pk) OR #ex < :now"),
 			ExpressionAttributeNames:            map[string]string{"#ex": attrExpiresAt},
 			ExpressionAttributeValues:           map[string]types.AttributeValue{":now": numberAttr(now.Unix())},

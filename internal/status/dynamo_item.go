@@ -5,250 +5,119 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// Items are marshalled by hand: the layout is the table's contract (the
-// numeric rank and the epoch-seconds TTL attribute are not fields of
-// Request), and a dozen attributes do not justify another module.
+// requestItem is a request as the table stores it. The layout is the
+// table's contract: the partition key, the numeric rank that conditional
+// writes compare, and the TTL attribute in epoch seconds are not fields of
+// Request. Times keep nanoseconds (RFC 3339 strings), so history order and
+// UpdatedAt survive a round trip exactly.
+type requestItem struct {
+	PK            string         `dynamodbav:"pk"`
+	ID            string         `dynamodbav:"id"`
+	Status        Status         `dynamodbav:"status"`
+	Rank          int            `dynamodbav:"rank"`
+	CorrelationID string         `dynamodbav:"correlationId"`
+	Caller        string         `dynamodbav:"caller,omitempty"`
+	InstanceIDs   []string       `dynamodbav:"instanceIds"` // a list: a set cannot be empty and does not keep order
+	Error         *Failure       `dynamodbav:"error,omitempty"`
+	History       []HistoryEntry `dynamodbav:"history"` // a list, even empty: Advance appends to it
+	Notified      bool           `dynamodbav:"notified"`
+	Event         []byte         `dynamodbav:"event,omitempty"`
+	CreatedAt     time.Time      `dynamodbav:"createdAt"`
+	UpdatedAt     time.Time      `dynamodbav:"updatedAt"`
+	ExpiresAt     time.Time      `dynamodbav:"expiresAt,unixtime"`
+}
+
+// claimItem is an Idempotency-Key claim as the table stores it.
+type claimItem struct {
+	PK         string    `dynamodbav:"pk"`
+	Scope      string    `dynamodbav:"scope"`
+	Key        string    `dynamodbav:"key"`
+	BodyHash   string    `dynamodbav:"bodyHash"`
+	RequestIDs []string  `dynamodbav:"requestIds"`
+	CreatedAt  time.Time `dynamodbav:"createdAt"`
+	ExpiresAt  time.Time `dynamodbav:"expiresAt,unixtime"`
+}
 
 func pkKey(pk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: pk}}
 }
 
-func requestItem(r Request) map[string]types.AttributeValue {
-	item := map[string]types.AttributeValue{
-		attrPK:            &types.AttributeValueMemberS{Value: requestPK(r.ID)},
-		attrID:            &types.AttributeValueMemberS{Value: r.ID},
-		attrStatus:        &types.AttributeValueMemberS{Value: string(r.Status)},
-		attrRank:          numberAttr(int64(r.Status.Rank())),
-		attrCorrelationID: &types.AttributeValueMemberS{Value: r.CorrelationID},
-		attrInstanceIDs:   stringsAttr(r.InstanceIDs),
-		attrHistory:       historyListAttr(r.History),
-		attrNotified:      &types.AttributeValueMemberBOOL{Value: r.Notified},
-		attrCreatedAt:     timeAttr(r.CreatedAt),
-		attrUpdatedAt:     timeAttr(r.UpdatedAt),
-		attrExpiresAt:     numberAttr(r.ExpiresAt.Unix()),
+func encodeRequest(r Request) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMap(requestItem{
+		PK: requestPK(r.ID), ID: r.ID, Status: r.Status, Rank: r.Status.Rank(),
+		CorrelationID: r.CorrelationID, Caller: r.Caller,
+		InstanceIDs: nonNil(r.InstanceIDs), Error: r.Error, History: nonNil(r.History),
+		Notified: r.Notified, Event: r.Event,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), ExpiresAt: r.ExpiresAt,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode request %s: %w", r.ID, err)
 	}
-	if r.Caller != "" {
-		item[attrCaller] = &types.AttributeValueMemberS{Value: r.Caller}
-	}
-	if r.Error != nil {
-		item[attrError] = failureAttr(*r.Error)
-	}
-	if len(r.Event) > 0 {
-		item[attrEvent] = &types.AttributeValueMemberB{Value: r.Event}
-	}
-	return item
+	return item, nil
 }
 
-func claimItem(pk string, c Claim) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		attrPK:         &types.AttributeValueMemberS{Value: pk},
-		attrScope:      &types.AttributeValueMemberS{Value: c.Scope},
-		attrKey:        &types.AttributeValueMemberS{Value: c.Key},
-		attrBodyHash:   &types.AttributeValueMemberS{Value: c.BodyHash},
-		attrRequestIDs: stringsAttr(c.RequestIDs),
-		attrCreatedAt:  timeAttr(c.CreatedAt),
-		attrExpiresAt:  numberAttr(c.ExpiresAt.Unix()),
+func decodeRequest(item map[string]types.AttributeValue) (Request, error) {
+	var it requestItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return Request{}, err
 	}
+	if !it.Status.Valid() {
+		return Request{}, fmt.Errorf("attribute %s: unknown status %q", attrStatus, it.Status)
+	}
+	return tidyRequest(Request{
+		ID: it.ID, Status: it.Status, CorrelationID: it.CorrelationID, Caller: it.Caller,
+		InstanceIDs: it.InstanceIDs, Error: it.Error, History: it.History, Notified: it.Notified,
+		Event: it.Event, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, ExpiresAt: it.ExpiresAt,
+	}), nil
+}
+
+func encodeClaim(pk string, c Claim) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMap(claimItem{
+		PK: pk, Scope: c.Scope, Key: c.Key, BodyHash: c.BodyHash,
+		RequestIDs: nonNil(c.RequestIDs), CreatedAt: c.CreatedAt.UTC(), ExpiresAt: c.ExpiresAt,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode claim %s: %w", pk, err)
+	}
+	return item, nil
+}
+
+func decodeClaim(item map[string]types.AttributeValue) (Claim, error) {
+	var it claimItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return Claim{}, err
+	}
+	return tidyClaim(Claim{
+		Scope: it.Scope, Key: it.Key, BodyHash: it.BodyHash, RequestIDs: it.RequestIDs,
+		CreatedAt: it.CreatedAt, ExpiresAt: it.ExpiresAt,
+	}), nil
+}
+
+// mustAttr is one expression attribute value in the items' encoding.
+// Every type passed here (strings, numbers, times, the item structs and
+// slices of them) marshals without error, so a failure is a programming
+// mistake worth a panic, not an error path every write must carry.
+func mustAttr(v any) types.AttributeValue {
+	av, err := attributevalue.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("status: marshal %T: %v", v, err))
+	}
+	return av
 }
 
 func numberAttr(n int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
 }
 
-// timeAttr keeps nanoseconds: history order and UpdatedAt must survive a
-// round trip exactly.
-func timeAttr(t time.Time) types.AttributeValue {
-	return &types.AttributeValueMemberS{Value: t.UTC().Format(time.RFC3339Nano)}
-}
-
-// stringsAttr is a list, not a string set: a set cannot be empty and does
-// not keep order.
-func stringsAttr(ss []string) types.AttributeValue {
-	l := make([]types.AttributeValue, len(ss))
-	for i, s := range ss {
-		l[i] = &types.AttributeValueMemberS{Value: s}
+// nonNil keeps an empty slice a list: attributevalue stores a nil slice
+// as NULL, to which list_append cannot append.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
 	}
-	return &types.AttributeValueMemberL{Value: l}
-}
-
-func historyAttr(h HistoryEntry) types.AttributeValue {
-	return &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
-		"event": &types.AttributeValueMemberS{Value: h.Event},
-		"at":    timeAttr(h.At),
-	}}
-}
-
-func historyListAttr(hs []HistoryEntry) types.AttributeValue {
-	l := make([]types.AttributeValue, len(hs))
-	for i, h := range hs {
-		l[i] = historyAttr(h)
-	}
-	return &types.AttributeValueMemberL{Value: l}
-}
-
-func failureAttr(f Failure) types.AttributeValue {
-	return &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
-		"code":    &types.AttributeValueMemberS{Value: f.Code},
-		"message": &types.AttributeValueMemberS{Value: f.Message},
-	}}
-}
-
-// itemReader decodes attributes of one item, keeping the first error so
-// the decoder reads as a list of fields.
-type itemReader struct {
-	item map[string]types.AttributeValue
-	err  error
-}
-
-func (r *itemReader) fail(name, want string) {
-	if r.err == nil {
-		r.err = fmt.Errorf("attribute %s: want %s, got %T", name, want, r.item[name])
-	}
-}
-
-// str reads a string attribute; absent means empty.
-func (r *itemReader) str(name string) string {
-	return r.strOf(name, r.item[name])
-}
-
-func (r *itemReader) strOf(name string, av types.AttributeValue) string {
-	if av == nil {
-		return ""
-	}
-	s, ok := av.(*types.AttributeValueMemberS)
-	if !ok {
-		r.fail(name, "S")
-		return ""
-	}
-	return s.Value
-}
-
-func (r *itemReader) num(name string) int64 {
-	av, ok := r.item[name].(*types.AttributeValueMemberN)
-	if !ok {
-		r.fail(name, "N")
-		return 0
-	}
-	n, err := strconv.ParseInt(av.Value, 10, 64)
-	if err != nil && r.err == nil {
-		r.err = fmt.Errorf("attribute %s: %w", name, err)
-	}
-	return n
-}
-
-func (r *itemReader) timeOf(name string, av types.AttributeValue) time.Time {
-	s := r.strOf(name, av)
-	if s == "" {
-		return time.Time{}
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil && r.err == nil {
-		r.err = fmt.Errorf("attribute %s: %w", name, err)
-	}
-	return t.UTC()
-}
-
-func (r *itemReader) time(name string) time.Time { return r.timeOf(name, r.item[name]) }
-
-func (r *itemReader) epoch(name string) time.Time {
-	return time.Unix(r.num(name), 0).UTC()
-}
-
-func (r *itemReader) boolean(name string) bool {
-	switch av := r.item[name].(type) {
-	case nil:
-		return false
-	case *types.AttributeValueMemberBOOL:
-		return av.Value
-	}
-	r.fail(name, "BOOL")
-	return false
-}
-
-func (r *itemReader) list(name string) []types.AttributeValue {
-	switch av := r.item[name].(type) {
-	case nil:
-		return nil
-	case *types.AttributeValueMemberL:
-		return av.Value
-	}
-	r.fail(name, "L")
-	return nil
-}
-
-func (r *itemReader) strings(name string) []string {
-	l := r.list(name)
-	out := make([]string, len(l))
-	for i, av := range l {
-		out[i] = r.strOf(name, av)
-	}
-	return out
-}
-
-func (r *itemReader) mapOf(name string, av types.AttributeValue) map[string]types.AttributeValue {
-	m, ok := av.(*types.AttributeValueMemberM)
-	if !ok {
-		r.fail(name, "M")
-		return nil
-	}
-	return m.Value
-}
-
-func decodeRequest(item map[string]types.AttributeValue) (Request, error) {
-	r := &itemReader{item: item}
-	req := Request{
-		ID:            r.str(attrID),
-		Status:        Status(r.str(attrStatus)),
-		CorrelationID: r.str(attrCorrelationID),
-		Caller:        r.str(attrCaller),
-		InstanceIDs:   r.strings(attrInstanceIDs),
-		Notified:      r.boolean(attrNotified),
-		CreatedAt:     r.time(attrCreatedAt),
-		UpdatedAt:     r.time(attrUpdatedAt),
-		ExpiresAt:     r.epoch(attrExpiresAt),
-	}
-	for _, av := range r.list(attrHistory) {
-		m := r.mapOf(attrHistory, av)
-		req.History = append(req.History, HistoryEntry{
-			Event: r.strOf(attrHistory, m["event"]),
-			At:    r.timeOf(attrHistory, m["at"]),
-		})
-	}
-	if av, ok := item[attrError]; ok {
-		m := r.mapOf(attrError, av)
-		req.Error = &Failure{Code: r.strOf(attrError, m["code"]), Message: r.strOf(attrError, m["message"])}
-	}
-	switch av := item[attrEvent].(type) {
-	case nil:
-	case *types.AttributeValueMemberB:
-		req.Event = av.Value
-	default:
-		r.fail(attrEvent, "B")
-	}
-	if r.err != nil {
-		return Request{}, r.err
-	}
-	if !req.Status.Valid() {
-		return Request{}, fmt.Errorf("attribute %s: unknown status %q", attrStatus, req.Status)
-	}
-	return tidyRequest(req), nil
-}
-
-func decodeClaim(item map[string]types.AttributeValue) (Claim, error) {
-	r := &itemReader{item: item}
-	c := Claim{
-		Scope:      r.str(attrScope),
-		Key:        r.str(attrKey),
-		BodyHash:   r.str(attrBodyHash),
-		RequestIDs: r.strings(attrRequestIDs),
-		CreatedAt:  r.time(attrCreatedAt),
-		ExpiresAt:  r.epoch(attrExpiresAt),
-	}
-	if r.err != nil {
-		return Claim{}, r.err
-	}
-	return tidyClaim(c), nil
+	return s
 }

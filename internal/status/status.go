@@ -52,14 +52,14 @@ var (
 
 // Failure is the error recorded on a FAILED request.
 type Failure struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code    string `json:"code" dynamodbav:"code"`
+	Message string `json:"message" dynamodbav:"message"`
 }
 
 // HistoryEntry records one event that touched the request.
 type HistoryEntry struct {
-	Event string    `json:"event"`
-	At    time.Time `json:"at"`
+	Event string    `json:"event" dynamodbav:"event"`
+	At    time.Time `json:"at" dynamodbav:"at"`
 }
 
 // Request is the stored state of one launch request.
