@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,29 +30,26 @@ type localcloudConfig struct {
 
 // parseLocalcloudFlags reads the localcloud command's arguments.
 func parseLocalcloudFlags(args []string, stderr io.Writer) (localcloudConfig, error) {
-	fs := flag.NewFlagSet("localcloud", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("localcloud", stderr)
 	addr := fs.String("addr", localcloud.DefaultAddr, "loopback `host:port` to serve on")
-	dataDir := fs.String("data", "", "`directory` to keep state in; empty keeps it in memory")
-	bootDelay := fs.Duration("ec2-boot-delay", 0, "how long an EC2 instance stays pending")
+	dataDir := dataFlag(fs, "")
+	var ec2 ec2Flags
+	ec2.register(fs, 0)
 	terminateDelay := fs.Duration("ec2-terminate-delay", 0, "how long a terminating EC2 instance stays shutting-down")
 	retention := fs.Duration("ec2-terminated-retention", ec2emu.DefaultTerminatedRetention, "how long a terminated EC2 instance stays describable (negative: forever)")
 	notFoundFor := fs.Duration("ec2-not-found-for", 0, "how long after launch DescribeInstances answers InvalidInstanceID.NotFound for an instance (EC2's eventual consistency)")
-	rate := fs.Float64("ec2-rate", 0, "EC2 API requests per second before RequestLimitExceeded (0: no limit)")
-	burst := fs.Int("ec2-burst", 0, "EC2 API token bucket size (0: the rate rounded up)")
 	var cfg localcloudConfig
-	cfg.failures.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return cfg, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if err := localcloud.CheckLoopback(*addr); err != nil {
 		return cfg, fmt.Errorf("--addr: %w", err)
 	}
-	if *rate < 0 || *burst < 0 || *bootDelay < 0 || *terminateDelay < 0 || *notFoundFor < 0 {
-		return cfg, errors.New("--ec2-rate, --ec2-burst, --ec2-boot-delay, --ec2-terminate-delay and --ec2-not-found-for must not be negative")
+	if err := ec2.check(); err != nil {
+		return cfg, err
+	}
+	if *terminateDelay < 0 || *notFoundFor < 0 {
+		return cfg, errors.New("--ec2-terminate-delay and --ec2-not-found-for must not be negative")
 	}
 	if *retention == 0 {
 		// ec2.Options reads zero as its default; the flag's zero means
@@ -61,14 +57,15 @@ func parseLocalcloudFlags(args []string, stderr io.Writer) (localcloudConfig, er
 		*retention = time.Nanosecond
 	}
 	cfg.addr = *addr
+	cfg.failures = ec2.faults
 	cfg.opts = localcloud.Options{
 		DataDir:                *dataDir,
-		EC2BootDelay:           *bootDelay,
+		EC2BootDelay:           ec2.bootDelay,
 		EC2TerminateDelay:      *terminateDelay,
 		EC2TerminatedRetention: *retention,
 		EC2NotFoundFor:         *notFoundFor,
-		EC2RateLimit:           *rate,
-		EC2Burst:               *burst,
+		EC2RateLimit:           ec2.rate,
+		EC2Burst:               ec2.burst,
 	}
 	return cfg, nil
 }

@@ -23,7 +23,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "docs":
-		err = runDocs(args[1:], stdout)
+		err = runDocs(args[1:], stdout, stderr)
 	case "run":
 		err = runLocal(context.Background(), args[1:], stdout, stderr)
 	case "localcloud":
@@ -46,15 +46,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// commands lists the commands and what each does, for the usage texts.
+var commands = []struct{ name, summary string }{
+	{"run", "run the whole pipeline locally (API on 127.0.0.1:3000, localcloud on 127.0.0.1:4566)"},
+	{"localcloud", "run only the SQS, SNS and EC2 emulator (default 127.0.0.1:4566)"},
+	{"docs", "print the event catalog as Markdown (make docs writes it to docs/events.md)"},
+	{"help", "show this text"},
+}
+
+// summary is what the named command does.
+func summary(name string) string {
+	for _, c := range commands {
+		if c.name == name {
+			return c.summary
+		}
+	}
+	return ""
+}
+
 func usage(w io.Writer) {
-	fmt.Fprint(w, `usage: eventchain <command> [flags]
-
-commands:
-  run          run the whole pipeline locally (API on 127.0.0.1:3000, localcloud on 127.0.0.1:4566)
-  localcloud   run only the SQS, SNS and EC2 emulator (default 127.0.0.1:4566)
-  docs         print the event catalog as Markdown (make docs writes it to docs/events.md)
-  help         show this text
-
-Run "eventchain <command> -h" for a command's flags.
-`)
+	fmt.Fprint(w, "usage: eventchain <command> [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nRun \"eventchain <command> -h\" for a command's flags.\n")
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,24 +34,20 @@ var localDefaults = map[string]string{
 // runLocal runs the whole pipeline on this machine until SIGINT, SIGTERM
 // or the end of ctx.
 func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("run", stderr)
 	tmpl := fs.String("template", local.DefaultTemplate, "SAM template to run")
 	overrides := fs.String("parameter-overrides", "", `SAM-style overrides, e.g. "LauncherConcurrency=4 LogLevel=INFO"`)
-	port := fs.Int("port", 3000, "port of the HTTP API on 127.0.0.1")
-	cloudPort := fs.Int("cloud-port", 4566, "port of localcloud (SQS, SNS, EC2) on 127.0.0.1")
-	data := fs.String("data", local.DefaultDataDir, "directory keeping localcloud's and the status store's state")
+	port := fs.Int("port", defaultPort(local.DefaultAPIAddr), "port of the HTTP API on 127.0.0.1")
+	cloudPort := fs.Int("cloud-port", defaultPort(local.DefaultCloudAddr), "port of localcloud (SQS, SNS, EC2) on 127.0.0.1")
+	data := dataFlag(fs, local.DefaultDataDir)
 	memory := fs.Bool("memory", false, "keep no state on disk (overrides --data)")
-	bootDelay := fs.Duration("ec2-boot-delay", 2*time.Second, "how long emulated instances stay pending")
-	ec2Rate := fs.Float64("ec2-rate", 0, "EC2 API calls per second before RequestLimitExceeded (0: no limit)")
-	ec2Burst := fs.Int("ec2-burst", 0, "EC2 API burst (default: the rate, at least 1)")
-	var failures ec2Faults
-	failures.register(fs)
-	if err := fs.Parse(args); err != nil {
+	var ec2 ec2Flags
+	ec2.register(fs, 2*time.Second)
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	if err := ec2.check(); err != nil {
+		return err
 	}
 	params, err := samtemplate.ParseOverrides(*overrides)
 	if err != nil {
@@ -75,9 +70,9 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		APIAddr:        net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)),
 		CloudAddr:      net.JoinHostPort("127.0.0.1", strconv.Itoa(*cloudPort)),
 		DataDir:        dataDir,
-		EC2BootDelay:   *bootDelay,
-		EC2RateLimit:   *ec2Rate,
-		EC2Burst:       *ec2Burst,
+		EC2BootDelay:   ec2.bootDelay,
+		EC2RateLimit:   ec2.rate,
+		EC2Burst:       ec2.burst,
 		Logger:         slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		ObserveBatch:   log.batch,
 		ObserveRequest: log.request,
@@ -88,9 +83,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	for _, inject := range failures {
-		inject(r.Cloud.EC2)
-	}
+	ec2.faults.apply(r.Cloud.EC2)
 	if err := r.Template.CheckInvariants(); err != nil {
 		fmt.Fprintf(stderr, "warning: with these overrides the template breaks its invariants:\n%v\n", err)
 	}

@@ -23,7 +23,7 @@ import (
 	"github.com/eventchain/eventchain/internal/status"
 )
 
-// Defaults of local mode (design.md, "Names").
+// Defaults of local mode (docs/architecture.md, "Names").
 const (
 	DefaultAPIAddr   = "127.0.0.1:3000"
 	DefaultCloudAddr = localcloud.DefaultAddr

@@ -17,7 +17,7 @@ import (
 	"github.com/eventchain/eventchain/infra/localcloud/sqs"
 )
 
-// Defaults shared with the rest of the project (design.md, "Names").
+// Defaults shared with the rest of the project (docs/architecture.md, "Names").
 const (
 	DefaultAddr      = "127.0.0.1:4566"
 	DefaultAccountID = "123456789012"

@@ -527,7 +527,7 @@ func TestSQSInvalidReceiptHandle(t *testing.T) {
 
 // The tests below run on localcloud only.
 
-// moto_server 5.2 answers StartMessageMoveTask with HTTP 500 (design.md).
+// moto_server 5.2 answers StartMessageMoveTask with HTTP 500 (docs/architecture.md, "Tests").
 func TestSQSMessageMoveTask(t *testing.T) {
 	forEachLocalBackend(t, func(t *testing.T, b backend) {
 		client := b.SQS()

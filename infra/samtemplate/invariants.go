@@ -16,7 +16,7 @@ const (
 )
 
 // CheckInvariants checks the rules the template must keep whatever the
-// parameters (design: "Invariants the template must keep") and returns
+// parameters (docs/architecture.md, "Template invariants") and returns
 // every violation, joined; nil when all hold:
 //
 //   - every queue that is not itself a DLQ redrives to a DLQ of the

@@ -379,7 +379,7 @@ func TestEventSourcesAndRoutes(t *testing.T) {
 	}
 }
 
-// TestLeastPrivilege pins the IAM statement shapes design.md requires.
+// TestLeastPrivilege pins the IAM statement shapes of docs/architecture.md, "Least privilege".
 func TestLeastPrivilege(t *testing.T) {
 	r := resolve(t, nil)
 	queueARN := func(id string) string { q, _ := r.Queue(id); return q.ARN }

@@ -18,7 +18,7 @@ const (
 	EnvLogLevel               = "LOG_LEVEL"
 )
 
-// Defaults, as design.md gives them.
+// Defaults (docs/architecture.md, "Names").
 var DefaultAllowedInstanceTypes = []string{"t3.micro", "t3.small", "t4g.micro", "t4g.small"}
 
 const (

@@ -123,7 +123,7 @@ func TestMatchAttributes(t *testing.T) {
 		{"$or outer key fails", `{"source":["aws.cloudwatch"],"$or":[{"metricName":["CPUUtilization"]},{"namespace":["AWS/EC2"]}]}`, attrs{"source": str("aws.ec2"), "namespace": str("AWS/EC2")}, false},
 		{"$or nested", `{"$or":[{"a":["1"]},{"$or":[{"b":["2"]},{"c":["3"]}]}]}`, attrs{"c": str("3")}, true},
 
-		// The unrouted subscription of design.md: types no consumer knows, or no type.
+		// The unrouted subscription (docs/architecture.md, "Fan-out"): types no consumer knows, or no type.
 		{"unrouted unknown type", `{"type":[{"anything-but":["launch.requested","instance.launched"]},{"exists":false}]}`, attrs{"type": str("mystery"), "correlationid": str("c")}, true},
 		{"unrouted known type", `{"type":[{"anything-but":["launch.requested","instance.launched"]},{"exists":false}]}`, attrs{"type": str("launch.requested"), "correlationid": str("c")}, false},
 		{"unrouted missing type", `{"type":[{"anything-but":["launch.requested","instance.launched"]},{"exists":false}]}`, attrs{"correlationid": str("c")}, true},
