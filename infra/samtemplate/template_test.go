@@ -464,7 +464,7 @@ func TestLeastPrivilege(t *testing.T) {
 		ec2Allowed        bool
 		tableAccess       []string
 	}{
-		{fn: "api", publishTo: []string{events.ARN}, tableAccess: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}},
+		{fn: "api", publishTo: []string{events.ARN}, tableAccess: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"}},
 		{fn: "launcher", publishTo: []string{events.ARN}, ownQueue: "LaunchQueue", ownDLQ: "LaunchDLQ", changesVisibility: true, ec2Allowed: true,
 			tableAccess: []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}},
 		{fn: "watcher", publishTo: []string{events.ARN}, ownQueue: "WatchQueue", ownDLQ: "WatchDLQ", changesVisibility: true, ec2Allowed: true,
@@ -484,6 +484,12 @@ func TestLeastPrivilege(t *testing.T) {
 						send = append(send, s.Resource...)
 					case a == "sqs:ChangeMessageVisibility":
 						visibility = append(visibility, s.Resource...)
+					case a == "dynamodb:Query":
+						// Listing reads the ByStatus index, never the table.
+						table = append(table, a)
+						if !reflect.DeepEqual(s.Resource, []string{r.Tables[0].ARN + "/index/ByStatus"}) {
+							t.Errorf("%s on %v, want the status table's ByStatus index only", a, s.Resource)
+						}
 					case strings.HasPrefix(a, "dynamodb:"):
 						table = append(table, a)
 						if !reflect.DeepEqual(s.Resource, []string{r.Tables[0].ARN}) {

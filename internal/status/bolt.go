@@ -193,6 +193,35 @@ func (b *Bolt) Advance(ctx context.Context, id string, t Transition) (Request, e
 	return out, err
 }
 
+// List reads every request: the embedded store serves the local mode,
+// whose request counts make an index not worth its upkeep.
+func (b *Bolt) List(ctx context.Context, q ListQuery) (ListPage, error) {
+	if err := ctx.Err(); err != nil {
+		return ListPage{}, fmt.Errorf("list requests: %w", err)
+	}
+	q, after, err := prepareList(q)
+	if err != nil {
+		return ListPage{}, err
+	}
+	var candidates []Request
+	err = b.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(requestsBucket).ForEach(func(k, raw []byte) error {
+			var r Request
+			if err := json.Unmarshal(raw, &r); err != nil {
+				return fmt.Errorf("decode request %s: %w", k, err)
+			}
+			if (q.Status == "" || r.Status == q.Status) && (after == "" || listKey(r) < after) {
+				candidates = append(candidates, tidyRequest(r))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return ListPage{}, fmt.Errorf("list requests: %w", err)
+	}
+	return cutPage(candidates, q, false), nil
+}
+
 // MarkNotified records that the terminal notification was published.
 func (b *Bolt) MarkNotified(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {

@@ -24,7 +24,14 @@ type DynamoAPI interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
+
+// IndexByStatus names the table's global secondary index that List
+// queries: partition key "status", sort key "listKey" (creation time, then
+// id), every attribute projected. Only request items have both keys, so
+// Idempotency-Key claims stay out of it.
+const IndexByStatus = "ByStatus"
 
 // Dynamo is the Store on a DynamoDB table whose only key is the string
 // partition key "pk" and whose TTL attribute is "expiresAt" (epoch
@@ -71,6 +78,7 @@ const (
 	attrNotified    = "notified"
 	attrUpdatedAt   = "updatedAt"
 	attrExpiresAt   = "expiresAt"
+	attrListKey     = "listKey"
 )
 
 func requestPK(id string) string { return "req#" + id }
@@ -280,6 +288,51 @@ func (d *Dynamo) recordLate(ctx context.Context, id string, cur Request, t Trans
 			return Request{}, err
 		}
 	}
+}
+
+// List queries the ByStatus index, newest first: one status partition, or
+// each of the five for an unfiltered listing, merged. The index is
+// eventually consistent, as a listing may be; Get reads a request exactly.
+func (d *Dynamo) List(ctx context.Context, q ListQuery) (ListPage, error) {
+	q, after, err := prepareList(q)
+	if err != nil {
+		return ListPage{}, err
+	}
+	wanted := statuses
+	if q.Status != "" {
+		wanted = []Status{q.Status}
+	}
+	var candidates []Request
+	more := false
+	for _, st := range wanted {
+		in := &dynamodb.QueryInput{
+			TableName:                 aws.String(d.table),
+			IndexName:                 aws.String(IndexByStatus),
+			KeyConditionExpression:    aws.String("#st = :st"),
+			ExpressionAttributeNames:  map[string]string{"#st": attrStatus},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":st": &types.AttributeValueMemberS{Value: string(st)}},
+			ScanIndexForward:          aws.Bool(false),
+			Limit:                     aws.Int32(int32(q.Limit)),
+		}
+		if after != "" {
+			in.KeyConditionExpression = aws.String("#st = :st AND #lk < :after")
+			in.ExpressionAttributeNames["#lk"] = attrListKey
+			in.ExpressionAttributeValues[":after"] = &types.AttributeValueMemberS{Value: after}
+		}
+		out, err := d.client.Query(ctx, in)
+		if err != nil {
+			return ListPage{}, fmt.Errorf("list %s requests: %w", st, err)
+		}
+		for _, item := range out.Items {
+			r, err := decodeRequest(item)
+			if err != nil {
+				return ListPage{}, fmt.Errorf("list %s requests: %w", st, err)
+			}
+			candidates = append(candidates, r)
+		}
+		more = more || len(out.LastEvaluatedKey) > 0
+	}
+	return cutPage(candidates, q, more), nil
 }
 
 // MarkNotified sets the notified flag; setting it twice is harmless.

@@ -29,6 +29,7 @@ type requestItem struct {
 	CreatedAt     time.Time      `dynamodbav:"createdAt"`
 	UpdatedAt     time.Time      `dynamodbav:"updatedAt"`
 	ExpiresAt     time.Time      `dynamodbav:"expiresAt,unixtime"`
+	ListKey       string         `dynamodbav:"listKey"` // sort key of IndexByStatus
 }
 
 // claimItem is an Idempotency-Key claim as the table stores it.
@@ -53,6 +54,7 @@ func encodeRequest(r Request) (map[string]types.AttributeValue, error) {
 		InstanceIDs: nonNil(r.InstanceIDs), Error: r.Error, History: nonNil(r.History),
 		Notified: r.Notified, Event: r.Event,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), ExpiresAt: r.ExpiresAt,
+		ListKey: listKey(r),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode request %s: %w", r.ID, err)

@@ -18,15 +18,27 @@ type TableAPI interface {
 }
 
 // CreateTable creates the status table as the template declares it
-// (partition key pk, on-demand, TTL on expiresAt) and waits until it is
+// (partition key pk, the ByStatus index, on-demand, TTL on expiresAt) and waits until it is
 // active. It is for tests and local setup; deployed tables come from the
 // template.
 func CreateTable(ctx context.Context, client TableAPI, name string) error {
 	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(name),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
+		TableName: aws.String(name),
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(attrStatus), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(attrListKey), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash}},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String(IndexByStatus),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(attrStatus), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(attrListKey), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+		BillingMode: types.BillingModePayPerRequest,
 	})
 	if err != nil {
 		return fmt.Errorf("create table %s: %w", name, err)

@@ -134,6 +134,11 @@ type Store interface {
 	// MarkNotified records that the terminal notification was published.
 	// It is idempotent.
 	MarkNotified(ctx context.Context, id string) error
+	// List returns a page of requests, newest first, optionally of one
+	// status, and a token for the next page. A bad query or token is
+	// ErrInvalid. Requests created or moved while a caller pages may be
+	// missed, never repeated.
+	List(ctx context.Context, q ListQuery) (ListPage, error)
 	// ClaimKey stores c unless a live claim for (Scope, Key) exists; it then
 	// returns the existing claim and won == false. Among concurrent
 	// claimants exactly one wins.

@@ -36,6 +36,8 @@ func Run(t *testing.T, newStore func(t *testing.T) status.Store) {
 		{"FailureRecorded", testFailureRecorded},
 		{"InstanceIDsKept", testInstanceIDsKept},
 		{"MarkNotified", testMarkNotified},
+		{"List", testList},
+		{"ListInvalid", testListInvalid},
 		{"NotFound", testNotFound},
 		{"ClaimKey", testClaimKey},
 		{"ClaimKeyConcurrent", testClaimKeyConcurrent},
@@ -449,6 +451,105 @@ func equalHistory(got, want []status.HistoryEntry) bool {
 	return slices.EqualFunc(got, want, func(a, b status.HistoryEntry) bool {
 		return a.Event == b.Event && a.At.Equal(b.At)
 	})
+}
+
+// testList pages through requests newest first, whole and by status,
+// while a request changes status between pages: every request is listed
+// exactly once, and Idempotency-Key claims are never listed.
+func testList(t *testing.T, s status.Store) {
+	const n = 7
+	var all []string // newest first
+	for i := range n {
+		r := newRequest(fmt.Sprintf("list-%d", i))
+		r.CreatedAt = base.Add(time.Duration(i) * time.Minute)
+		mustCreate(t, s, r)
+		all = append([]string{r.ID}, all...)
+	}
+	// Same instant: the id breaks the tie, so no request is skipped.
+	twin := newRequest("list-6b")
+	twin.CreatedAt = base.Add(6 * time.Minute)
+	mustCreate(t, s, twin)
+	all = append([]string{"list-6b"}, all...)
+	for _, id := range []string{"list-1", "list-4"} {
+		mustAdvance(t, s, id, status.Transition{To: status.Running, Event: "instance.running", At: base.Add(time.Hour)})
+	}
+	if _, _, err := s.ClaimKey(context.Background(), status.Claim{Scope: "caller", Key: "k", BodyHash: "h", RequestIDs: []string{"list-0"}, CreatedAt: base}); err != nil {
+		t.Fatalf("ClaimKey: %v", err)
+	}
+
+	pages := func(q status.ListQuery, between func(page int)) [][]string {
+		var out [][]string
+		for page := 0; ; page++ {
+			got, err := s.List(context.Background(), q)
+			if err != nil {
+				t.Fatalf("List(%+v): %v", q, err)
+			}
+			var ids []string
+			for _, r := range got.Requests {
+				ids = append(ids, r.ID)
+				if q.Status != "" && r.Status != q.Status {
+					t.Errorf("List(status %s) returned %s in %s", q.Status, r.ID, r.Status)
+				}
+			}
+			out = append(out, ids)
+			if got.Next == "" || page > n {
+				return out
+			}
+			if between != nil {
+				between(page)
+			}
+			q.Next = got.Next
+		}
+	}
+	flat := func(p [][]string) []string { return slices.Concat(p...) }
+
+	if got := flat(pages(status.ListQuery{Limit: 3}, func(page int) {
+		if page == 0 {
+			// A request already listed moves on: it must not come back.
+			mustAdvance(t, s, "list-6", status.Transition{To: status.Failed, Event: "launch.failed", At: base.Add(2 * time.Hour)})
+		}
+	})); !slices.Equal(got, all) {
+		t.Errorf("all requests by 3 = %v, want %v", got, all)
+	}
+	if got := pages(status.ListQuery{}, nil); len(got) != 1 || !slices.Equal(got[0], all) {
+		t.Errorf("default page = %v, want one page %v", got, all)
+	}
+	if got := flat(pages(status.ListQuery{Status: status.Running, Limit: 1}, nil)); !slices.Equal(got, []string{"list-4", "list-1"}) {
+		t.Errorf("RUNNING by 1 = %v, want [list-4 list-1]", got)
+	}
+	if got := flat(pages(status.ListQuery{Status: status.Launching}, nil)); len(got) != 0 {
+		t.Errorf("LAUNCHING = %v, want none", got)
+	}
+	full, err := s.List(context.Background(), status.ListQuery{Status: status.Failed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full.Requests) != 1 || full.Next != "" {
+		t.Fatalf("FAILED = %+v, want list-6 alone and no next page", full)
+	}
+	want := mustGet(t, s, "list-6")
+	equalRequest(t, "listed request", full.Requests[0], want)
+}
+
+func testListInvalid(t *testing.T, s status.Store) {
+	tests := []struct {
+		name string
+		q    status.ListQuery
+	}{
+		{"unknown status", status.ListQuery{Status: "DONE"}},
+		{"negative limit", status.ListQuery{Limit: -1}},
+		{"limit too large", status.ListQuery{Limit: status.MaxListLimit + 1}},
+		{"token not base64", status.ListQuery{Next: "%%%"}},
+		{"token without id", status.ListQuery{Next: "MjAyNi0wMy0wMVQxMjowMDowMC4wMDAwMDAwMDBa"}},
+		{"token with a bad time", status.ListQuery{Next: "eWVzdGVyZGF5I2lk"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := s.List(context.Background(), tc.q); !errors.Is(err, status.ErrInvalid) {
+				t.Fatalf("List(%+v) = %v, want ErrInvalid", tc.q, err)
+			}
+		})
+	}
 }
 
 func testAdvanceInvalid(t *testing.T, s status.Store) {
