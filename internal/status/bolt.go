@@ -222,6 +222,28 @@ func (b *Bolt) List(ctx context.Context, q ListQuery) (ListPage, error) {
 	return cutPage(candidates, q, false), nil
 }
 
+// RecordHop adds a hop to the request's hops.
+func (b *Bolt) RecordHop(ctx context.Context, id string, h Hop) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("record hop of request %s: %w", id, err)
+	}
+	h, err := prepareHop(id, h, b.now())
+	if err != nil {
+		return err
+	}
+	return b.db.Batch(func(tx *bbolt.Tx) error {
+		cur, err := getRequest(tx, id)
+		if err != nil {
+			return err
+		}
+		cur.Hops = withHop(cur.Hops, h)
+		if err := putJSON(tx.Bucket(requestsBucket), id, cur); err != nil {
+			return fmt.Errorf("record hop of request %s: %w", id, err)
+		}
+		return nil
+	})
+}
+
 // MarkNotified records that the terminal notification was published.
 func (b *Bolt) MarkNotified(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -79,6 +81,7 @@ const (
 	attrUpdatedAt   = "updatedAt"
 	attrExpiresAt   = "expiresAt"
 	attrListKey     = "listKey"
+	attrHops        = "hops"
 )
 
 func requestPK(id string) string { return "req#" + id }
@@ -333,6 +336,62 @@ func (d *Dynamo) List(ctx context.Context, q ListQuery) (ListPage, error) {
 		more = more || len(out.LastEvaluatedKey) > 0
 	}
 	return cutPage(candidates, q, more), nil
+}
+
+// RecordHop sets one path of the hops map (idempotent: the same hop
+// twice is one hop), then, when the map holds more than MaxHops, removes
+// the oldest. Trimming is unconditional: a concurrent writer's trim, or a
+// hop already gone, makes it a harmless no-op.
+func (d *Dynamo) RecordHop(ctx context.Context, id string, h Hop) error {
+	h, err := prepareHop(id, h, d.now())
+	if err != nil {
+		return err
+	}
+	out, err := d.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(d.table),
+		Key:                       pkKey(requestPK(id)),
+		UpdateExpression:          aws.String("SET #hops.#k = :h"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames:  map[string]string{"#hops": attrHops, "#k": hopKey(h)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":h": mustAttr(h)},
+		ReturnValues:              types.ReturnValueAllNew,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("record hop of request %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("record hop of request %s: %w", id, err)
+	}
+	r, err := decodeRequest(out.Attributes)
+	if err != nil {
+		return fmt.Errorf("decode request %s: %w", id, err)
+	}
+	if len(r.Hops) <= MaxHops {
+		return nil
+	}
+	oldest := r.Hops[:len(r.Hops)-MaxHops] // r.Hops is in time order
+	names := map[string]string{"#hops": attrHops}
+	paths := make([]string, len(oldest))
+	for i, o := range oldest {
+		name := "#d" + strconv.Itoa(i)
+		names[name] = hopKey(o)
+		paths[i] = "#hops." + name
+	}
+	_, err = d.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(d.table),
+		Key:                      pkKey(requestPK(id)),
+		UpdateExpression:         aws.String("REMOVE " + strings.Join(paths, ", ")),
+		ConditionExpression:      aws.String("attribute_exists(pk)"), // an update never recreates a deleted request
+		ExpressionAttributeNames: names,
+	})
+	if errors.As(err, &ccf) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("trim hops of request %s: %w", id, err)
+	}
+	return nil
 }
 
 // MarkNotified sets the notified flag; setting it twice is harmless.

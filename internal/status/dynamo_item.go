@@ -2,6 +2,8 @@ package status
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -30,6 +32,9 @@ type requestItem struct {
 	UpdatedAt     time.Time      `dynamodbav:"updatedAt"`
 	ExpiresAt     time.Time      `dynamodbav:"expiresAt,unixtime"`
 	ListKey       string         `dynamodbav:"listKey"` // sort key of IndexByStatus
+	// Hops is a map by hopKey, so that recording a hop is one idempotent
+	// SET of one path, with no read first.
+	Hops map[string]Hop `dynamodbav:"hops"`
 }
 
 // claimItem is an Idempotency-Key claim as the table stores it.
@@ -54,7 +59,7 @@ func encodeRequest(r Request) (map[string]types.AttributeValue, error) {
 		InstanceIDs: nonNil(r.InstanceIDs), Error: r.Error, History: nonNil(r.History),
 		Notified: r.Notified, Event: r.Event,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), ExpiresAt: r.ExpiresAt,
-		ListKey: listKey(r),
+		ListKey: listKey(r), Hops: hopMap(r.Hops),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode request %s: %w", r.ID, err)
@@ -74,6 +79,7 @@ func decodeRequest(item map[string]types.AttributeValue) (Request, error) {
 		ID: it.ID, Status: it.Status, CorrelationID: it.CorrelationID, Caller: it.Caller,
 		InstanceIDs: it.InstanceIDs, Error: it.Error, History: it.History, Notified: it.Notified,
 		Event: it.Event, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, ExpiresAt: it.ExpiresAt,
+		Hops: slices.Collect(maps.Values(it.Hops)), // tidyRequest orders them
 	}), nil
 }
 
@@ -97,6 +103,16 @@ func decodeClaim(item map[string]types.AttributeValue) (Claim, error) {
 		Scope: it.Scope, Key: it.Key, BodyHash: it.BodyHash, RequestIDs: it.RequestIDs,
 		CreatedAt: it.CreatedAt, ExpiresAt: it.ExpiresAt,
 	}), nil
+}
+
+// hopMap keys hops as the item stores them; never nil, since a hop is
+// recorded by setting a path inside this map, which must exist.
+func hopMap(hops []Hop) map[string]Hop {
+	m := make(map[string]Hop, len(hops))
+	for _, h := range hops {
+		m[hopKey(h)] = h
+	}
+	return m
 }
 
 // mustAttr is one expression attribute value in the items' encoding.

@@ -24,6 +24,11 @@ const (
 	// ClaimTTL is how long an Idempotency-Key claim lives when
 	// Claim.ExpiresAt is zero.
 	ClaimTTL = 24 * time.Hour
+	// MaxHops bounds a request's hops, so a request stuck in retries
+	// cannot outgrow a DynamoDB item (400 KB): the oldest go first.
+	MaxHops = 50
+	// maxHopReason bounds a hop's reason; error texts can be long.
+	maxHopReason = 512
 )
 
 // ErrInvalid marks input a Store refuses before writing anything (empty id,
@@ -64,6 +69,7 @@ func prepareRequests(reqs []Request, now time.Time) ([]Request, error) {
 		}
 		r.ExpiresAt = r.ExpiresAt.UTC().Truncate(time.Second)
 		r.InstanceIDs = append([]string{}, r.InstanceIDs...)
+		r.Hops = []Hop{}
 		r.History = make([]HistoryEntry, len(r.History))
 		for j, h := range reqs[i].History {
 			r.History[j] = HistoryEntry{Event: h.Event, At: h.At.UTC()}
@@ -110,6 +116,33 @@ func apply(r Request, t Transition) Request {
 		r.Error = &e
 	}
 	return r
+}
+
+// prepareHop validates h and fills in its time.
+func prepareHop(id string, h Hop, now time.Time) (Hop, error) {
+	if id == "" || h.Function == "" || h.EventID == "" || h.Outcome == "" {
+		return h, fmt.Errorf("record hop of request %q: id, function, event id and outcome are required: %w", id, ErrInvalid)
+	}
+	if h.At.IsZero() {
+		h.At = now
+	}
+	h.At = h.At.UTC()
+	if !h.QueuedAt.IsZero() {
+		h.QueuedAt = h.QueuedAt.UTC()
+	}
+	if len(h.Reason) > maxHopReason {
+		h.Reason = strings.ToValidUTF8(h.Reason[:maxHopReason], "") + "…"
+	}
+	return h, nil
+}
+
+// withHop returns hops with h in place of a hop of the same key, in time
+// order, without the oldest beyond MaxHops.
+func withHop(hops []Hop, h Hop) []Hop {
+	kept := slices.DeleteFunc(slices.Clone(hops), func(o Hop) bool { return hopKey(o) == hopKey(h) })
+	kept = append(kept, h)
+	slices.SortStableFunc(kept, func(a, b Hop) int { return a.At.Compare(b.At) })
+	return kept[max(0, len(kept)-MaxHops):]
 }
 
 // lateEntry reports whether t, refused because r is already at or past
@@ -198,6 +231,18 @@ func tidyRequest(r Request) Request {
 	// A store that can only append (DynamoDB's list_append) keeps entries
 	// in the order their writes arrived; readers get them in time order.
 	slices.SortStableFunc(r.History, func(a, b HistoryEntry) int { return a.At.Compare(b.At) })
+	if r.Hops == nil {
+		r.Hops = []Hop{}
+	}
+	for i := range r.Hops {
+		r.Hops[i].At = r.Hops[i].At.UTC()
+		if r.Hops[i].QueuedAt.IsZero() {
+			r.Hops[i].QueuedAt = time.Time{}
+		} else {
+			r.Hops[i].QueuedAt = r.Hops[i].QueuedAt.UTC()
+		}
+	}
+	slices.SortStableFunc(r.Hops, func(a, b Hop) int { return a.At.Compare(b.At) })
 	if len(r.Event) == 0 {
 		r.Event = nil
 	}

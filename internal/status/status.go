@@ -3,6 +3,7 @@ package status
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -62,6 +63,48 @@ type HistoryEntry struct {
 	At    time.Time `json:"at" dynamodbav:"at"`
 }
 
+// Outcome is how a function's handling of one event ended.
+type Outcome string
+
+// Outcomes of a Hop.
+const (
+	OutcomeOK Outcome = "ok"
+	// OutcomeRetry: the record goes back to its queue (a transient error,
+	// or instances still pending) and will be received again.
+	OutcomeRetry Outcome = "retry"
+	// OutcomeFailed: the handling failed in a way SQS redelivers (an
+	// unexpected error or a panic); its redrive policy dead-letters the
+	// record after maxReceiveCount receives.
+	OutcomeFailed Outcome = "failed"
+	// OutcomeDeadLettered: the function sent the record to its DLQ.
+	OutcomeDeadLettered Outcome = "dead_lettered"
+)
+
+// Hop is one handling of one event by one function: what a person
+// following a request wants to see beside its status changes — retries
+// and their reasons, which function did what, and how long it took.
+type Hop struct {
+	Function     string        `json:"function" dynamodbav:"function"`
+	Event        string        `json:"event" dynamodbav:"event"`
+	EventID      string        `json:"eventId" dynamodbav:"eventId"`
+	ReceiveCount int           `json:"receiveCount" dynamodbav:"receiveCount"`
+	Outcome      Outcome       `json:"outcome" dynamodbav:"outcome"`
+	Code         string        `json:"code,omitempty" dynamodbav:"code,omitempty"`
+	Reason       string        `json:"reason,omitempty" dynamodbav:"reason,omitempty"`
+	Duration     time.Duration `json:"durationNs" dynamodbav:"durationNs"`
+	// At is when the handling ended.
+	At time.Time `json:"at" dynamodbav:"at"`
+	// QueuedAt is when the record was first received from its queue, for
+	// the time it waited there (zero when unknown).
+	QueuedAt time.Time `json:"queuedAt,omitzero" dynamodbav:"queuedAt,omitempty"`
+}
+
+// hopKey identifies a hop: a batch redelivered after a crash records the
+// same handling again, and must not show it twice.
+func hopKey(h Hop) string {
+	return h.Function + "#" + h.EventID + "#" + strconv.Itoa(h.ReceiveCount)
+}
+
 // Request is the stored state of one launch request.
 type Request struct {
 	ID            string         `json:"requestId"`
@@ -71,6 +114,9 @@ type Request struct {
 	InstanceIDs   []string       `json:"instanceIds"`
 	Error         *Failure       `json:"error,omitempty"`
 	History       []HistoryEntry `json:"history"`
+	// Hops are the latest handlings of the request's events by the
+	// functions (at most MaxHops), in time order.
+	Hops []Hop `json:"hops"`
 	// Notified is set once the user notification for the terminal status
 	// was published, so a redelivered terminal event does not notify twice.
 	Notified bool `json:"notified,omitempty"`
@@ -139,6 +185,11 @@ type Store interface {
 	// ErrInvalid. Requests created or moved while a caller pages may be
 	// missed, never repeated.
 	List(ctx context.Context, q ListQuery) (ListPage, error)
+	// RecordHop adds h to the request's hops, replacing a hop of the same
+	// function, event id and receive count, and drops the oldest beyond
+	// MaxHops. It returns ErrNotFound for an unknown request and ErrInvalid
+	// for a hop without function, event id or outcome.
+	RecordHop(ctx context.Context, id string, h Hop) error
 	// ClaimKey stores c unless a live claim for (Scope, Key) exists; it then
 	// returns the existing claim and won == false. Among concurrent
 	// claimants exactly one wins.

@@ -37,6 +37,9 @@ func Run(t *testing.T, newStore func(t *testing.T) status.Store) {
 		{"InstanceIDsKept", testInstanceIDsKept},
 		{"MarkNotified", testMarkNotified},
 		{"List", testList},
+		{"RecordHop", testRecordHop},
+		{"RecordHopBounded", testRecordHopBounded},
+		{"RecordHopInvalid", testRecordHopInvalid},
 		{"ListInvalid", testListInvalid},
 		{"NotFound", testNotFound},
 		{"ClaimKey", testClaimKey},
@@ -118,6 +121,9 @@ func equalRequest(t *testing.T, what string, got, want status.Request) {
 	}
 	if !equalHistory(got.History, want.History) {
 		add("History", got.History, want.History)
+	}
+	if !slices.EqualFunc(got.Hops, want.Hops, equalHop) {
+		add("Hops", got.Hops, want.Hops)
 	}
 	if got.Notified != want.Notified {
 		add("Notified", got.Notified, want.Notified)
@@ -529,6 +535,90 @@ func testList(t *testing.T, s status.Store) {
 	}
 	want := mustGet(t, s, "list-6")
 	equalRequest(t, "listed request", full.Requests[0], want)
+}
+
+func equalHop(a, b status.Hop) bool {
+	return a.Function == b.Function && a.Event == b.Event && a.EventID == b.EventID &&
+		a.ReceiveCount == b.ReceiveCount && a.Outcome == b.Outcome && a.Code == b.Code &&
+		a.Reason == b.Reason && a.Duration == b.Duration && a.At.Equal(b.At) && a.QueuedAt.Equal(b.QueuedAt)
+}
+
+func mustRecordHop(t *testing.T, s status.Store, id string, h status.Hop) {
+	t.Helper()
+	if err := s.RecordHop(context.Background(), id, h); err != nil {
+		t.Fatalf("RecordHop(%s, %s#%d): %v", id, h.EventID, h.ReceiveCount, err)
+	}
+}
+
+// testRecordHop records a retried hop and a final one, written out of
+// time order and one of them twice (a redelivered batch): the request
+// keeps each once, in time order, and nothing else of it changes.
+func testRecordHop(t *testing.T, s status.Store) {
+	mustCreate(t, s, newRequest("hop"))
+	want := mustGet(t, s, "hop")
+	retry := status.Hop{
+		Function: "watcher", Event: "instance.launched", EventID: "ev-1", ReceiveCount: 1,
+		Outcome: status.OutcomeRetry, Code: "Pending", Reason: "1 instance pending",
+		Duration: 3*time.Millisecond + 7, At: base.Add(2 * time.Second), QueuedAt: base.Add(time.Second),
+	}
+	done := retry
+	done.ReceiveCount, done.Outcome, done.Code, done.Reason, done.At = 2, status.OutcomeOK, "", "", base.Add(9*time.Second)
+	mustRecordHop(t, s, "hop", done)
+	mustRecordHop(t, s, "hop", retry)
+	mustRecordHop(t, s, "hop", retry)
+	want.Hops = []status.Hop{retry, done}
+	equalRequest(t, "after hops", mustGet(t, s, "hop"), want)
+	if err := s.RecordHop(context.Background(), "missing", retry); !errors.Is(err, status.ErrNotFound) {
+		t.Errorf("RecordHop on an unknown request = %v, want ErrNotFound", err)
+	}
+}
+
+// testRecordHopBounded keeps the latest MaxHops hops of a request stuck
+// in retries.
+func testRecordHopBounded(t *testing.T, s status.Store) {
+	mustCreate(t, s, newRequest("stuck"))
+	const extra = 3
+	for i := range status.MaxHops + extra {
+		mustRecordHop(t, s, "stuck", status.Hop{
+			Function: "launcher", Event: "launch.requested", EventID: "ev", ReceiveCount: i + 1,
+			Outcome: status.OutcomeRetry, Code: "Throttled", At: base.Add(time.Duration(i) * time.Second),
+		})
+	}
+	got := mustGet(t, s, "stuck").Hops
+	if len(got) != status.MaxHops || got[0].ReceiveCount != extra+1 || got[len(got)-1].ReceiveCount != status.MaxHops+extra {
+		first, last := 0, 0
+		if len(got) > 0 {
+			first, last = got[0].ReceiveCount, got[len(got)-1].ReceiveCount
+		}
+		t.Errorf("kept %d hops, receives %d to %d; want %d, %d to %d", len(got), first, last, status.MaxHops, extra+1, status.MaxHops+extra)
+	}
+}
+
+func testRecordHopInvalid(t *testing.T, s status.Store) {
+	mustCreate(t, s, newRequest("badhop"))
+	ok := status.Hop{Function: "launcher", Event: "launch.requested", EventID: "ev", ReceiveCount: 1, Outcome: status.OutcomeOK}
+	tests := []struct {
+		name string
+		id   string
+		edit func(*status.Hop)
+	}{
+		{"empty id", "", func(*status.Hop) {}},
+		{"no function", "badhop", func(h *status.Hop) { h.Function = "" }},
+		{"no event id", "badhop", func(h *status.Hop) { h.EventID = "" }},
+		{"no outcome", "badhop", func(h *status.Hop) { h.Outcome = "" }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := ok
+			tc.edit(&h)
+			if err := s.RecordHop(context.Background(), tc.id, h); !errors.Is(err, status.ErrInvalid) {
+				t.Fatalf("RecordHop = %v, want ErrInvalid", err)
+			}
+		})
+	}
+	if got := mustGet(t, s, "badhop"); len(got.Hops) != 0 {
+		t.Errorf("hops after invalid calls: %v", got.Hops)
+	}
 }
 
 func testListInvalid(t *testing.T, s status.Store) {
