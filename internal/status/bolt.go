@@ -174,7 +174,7 @@ func (b *Bolt) Advance(ctx context.Context, id string, t Transition) (Request, e
 			if !lateEntry(cur, t) {
 				return refused
 			}
-			out.History = withEntry(cur.History, HistoryEntry{Event: t.Event, At: t.At})
+			out.History = withEntry(cur.History, t.entry())
 			if err := putJSON(tx.Bucket(requestsBucket), id, out); err != nil {
 				return fmt.Errorf("record late %s of request %s: %w", t.Event, id, err)
 			}
@@ -210,7 +210,7 @@ func (b *Bolt) List(ctx context.Context, q ListQuery) (ListPage, error) {
 			if err := json.Unmarshal(raw, &r); err != nil {
 				return fmt.Errorf("decode request %s: %w", k, err)
 			}
-			if (q.Status == "" || r.Status == q.Status) && (after == "" || listKey(r) < after) {
+			if ownerKey(r.Caller) == ownerKey(q.Caller) && (q.Status == "" || r.Status == q.Status) && (after == "" || listKey(r) < after) {
 				candidates = append(candidates, tidyRequest(r))
 			}
 			return nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -29,11 +30,11 @@ type DynamoAPI interface {
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
 
-// IndexByStatus names the table's global secondary index that List
-// queries: partition key "status", sort key "listKey" (creation time, then
-// id), every attribute projected. Only request items have both keys, so
-// Idempotency-Key claims stay out of it.
-const IndexByStatus = "ByStatus"
+// IndexByOwner names the table's global secondary index that List
+// queries: partition key "owner" (the caller), sort key "listKey"
+// (creation time, then id), every attribute projected. Only request items
+// have both keys, so Idempotency-Key claims stay out of it.
+const IndexByOwner = "ByOwner"
 
 // Dynamo is the Store on a DynamoDB table whose only key is the string
 // partition key "pk" and whose TTL attribute is "expiresAt" (epoch
@@ -81,6 +82,7 @@ const (
 	attrUpdatedAt   = "updatedAt"
 	attrExpiresAt   = "expiresAt"
 	attrListKey     = "listKey"
+	attrOwner       = "owner"
 	attrHops        = "hops"
 )
 
@@ -197,7 +199,7 @@ func (d *Dynamo) Advance(ctx context.Context, id string, t Transition) (Request,
 		":to":   &types.AttributeValueMemberS{Value: string(t.To)},
 		":rank": numberAttr(int64(t.To.Rank())),
 		":at":   mustAttr(t.At),
-		":h":    mustAttr([]HistoryEntry{{Event: t.Event, At: t.At}}),
+		":h":    mustAttr([]HistoryEntry{t.entry()}),
 	}
 	update := "SET #st = :to, #rk = :rank, #ua = :at, #hi = list_append(#hi, :h)"
 	if len(t.InstanceIDs) > 0 {
@@ -270,7 +272,7 @@ func (d *Dynamo) recordLate(ctx context.Context, id string, cur Request, t Trans
 			UpdateExpression:                    aws.String("SET #hi = list_append(#hi, :h)"),
 			ConditionExpression:                 aws.String("attribute_exists(pk) AND size(#hi) = :n"),
 			ExpressionAttributeNames:            map[string]string{"#hi": attrHistory},
-			ExpressionAttributeValues:           map[string]types.AttributeValue{":h": mustAttr([]HistoryEntry{{Event: t.Event, At: t.At}}), ":n": numberAttr(int64(len(cur.History)))},
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":h": mustAttr([]HistoryEntry{t.entry()}), ":n": numberAttr(int64(len(cur.History)))},
 			ReturnValues:                        types.ReturnValueAllNew,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		})
@@ -293,50 +295,69 @@ func (d *Dynamo) recordLate(ctx context.Context, id string, cur Request, t Trans
 	}
 }
 
-// List queries the ByStatus index, newest first: one status partition, or
-// each of the five for an unfiltered listing, merged. The index is
-// eventually consistent, as a listing may be; Get reads a request exactly.
+// List queries the caller's partition of the ByOwner index, newest first,
+// filtering by status. DynamoDB applies Limit before the filter, so it
+// reads on until the page is full, at most maxListReads items, and then
+// returns what it has with a token to go on. The index is eventually
+// consistent, as a listing may be; Get reads a request exactly.
 func (d *Dynamo) List(ctx context.Context, q ListQuery) (ListPage, error) {
 	q, after, err := prepareList(q)
 	if err != nil {
 		return ListPage{}, err
 	}
-	wanted := statuses
-	if q.Status != "" {
-		wanted = []Status{q.Status}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(d.table),
+		IndexName:                 aws.String(IndexByOwner),
+		KeyConditionExpression:    aws.String("#ow = :ow"),
+		ExpressionAttributeNames:  map[string]string{"#ow": attrOwner},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":ow": &types.AttributeValueMemberS{Value: ownerKey(q.Caller)}},
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(q.Limit + 1)), // one more tells whether a next page exists
 	}
-	var candidates []Request
-	more := false
-	for _, st := range wanted {
-		in := &dynamodb.QueryInput{
-			TableName:                 aws.String(d.table),
-			IndexName:                 aws.String(IndexByStatus),
-			KeyConditionExpression:    aws.String("#st = :st"),
-			ExpressionAttributeNames:  map[string]string{"#st": attrStatus},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":st": &types.AttributeValueMemberS{Value: string(st)}},
-			ScanIndexForward:          aws.Bool(false),
-			Limit:                     aws.Int32(int32(q.Limit)),
-		}
-		if after != "" {
-			in.KeyConditionExpression = aws.String("#st = :st AND #lk < :after")
-			in.ExpressionAttributeNames["#lk"] = attrListKey
-			in.ExpressionAttributeValues[":after"] = &types.AttributeValueMemberS{Value: after}
-		}
+	if after != "" {
+		in.KeyConditionExpression = aws.String("#ow = :ow AND #lk < :after")
+		in.ExpressionAttributeNames["#lk"] = attrListKey
+		in.ExpressionAttributeValues[":after"] = &types.AttributeValueMemberS{Value: after}
+	}
+	if q.Status != "" {
+		in.FilterExpression = aws.String("#st = :st")
+		in.ExpressionAttributeNames["#st"] = attrStatus
+		in.ExpressionAttributeValues[":st"] = &types.AttributeValueMemberS{Value: string(q.Status)}
+	}
+	var page []Request
+	for read := 0; ; {
 		out, err := d.client.Query(ctx, in)
 		if err != nil {
-			return ListPage{}, fmt.Errorf("list %s requests: %w", st, err)
+			return ListPage{}, fmt.Errorf("list requests: %w", err)
 		}
 		for _, item := range out.Items {
 			r, err := decodeRequest(item)
 			if err != nil {
-				return ListPage{}, fmt.Errorf("list %s requests: %w", st, err)
+				return ListPage{}, fmt.Errorf("list requests: %w", err)
 			}
-			candidates = append(candidates, r)
+			page = append(page, r)
 		}
-		more = more || len(out.LastEvaluatedKey) > 0
+		read += int(out.ScannedCount)
+		switch {
+		case len(page) > q.Limit || len(out.LastEvaluatedKey) == 0:
+			return cutPage(page, q, false), nil
+		case read >= maxListReads:
+			// Go on after the last item read, whether or not it matched.
+			p := cutPage(page, q, false)
+			var last requestItem
+			if err := attributevalue.UnmarshalMap(out.LastEvaluatedKey, &last); err != nil {
+				return ListPage{}, fmt.Errorf("list requests: %w", err)
+			}
+			p.Next = pageToken(last.ListKey)
+			return p, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
-	return cutPage(candidates, q, more), nil
 }
+
+// maxListReads bounds the index items one List reads when a status filter
+// matches few of them.
+const maxListReads = 1000
 
 // RecordHop sets one path of the hops map (idempotent: the same hop
 // twice is one hop), then, when the map holds more than MaxHops, removes

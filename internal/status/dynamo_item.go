@@ -31,7 +31,8 @@ type requestItem struct {
 	CreatedAt     time.Time      `dynamodbav:"createdAt"`
 	UpdatedAt     time.Time      `dynamodbav:"updatedAt"`
 	ExpiresAt     time.Time      `dynamodbav:"expiresAt,unixtime"`
-	ListKey       string         `dynamodbav:"listKey"` // sort key of IndexByStatus
+	Owner         string         `dynamodbav:"owner"`   // partition key of IndexByOwner
+	ListKey       string         `dynamodbav:"listKey"` // sort key of IndexByOwner
 	// Hops is a map by hopKey, so that recording a hop is one idempotent
 	// SET of one path, with no read first.
 	Hops map[string]Hop `dynamodbav:"hops"`
@@ -59,7 +60,7 @@ func encodeRequest(r Request) (map[string]types.AttributeValue, error) {
 		InstanceIDs: nonNil(r.InstanceIDs), Error: r.Error, History: nonNil(r.History),
 		Notified: r.Notified, Event: r.Event,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), ExpiresAt: r.ExpiresAt,
-		ListKey: listKey(r), Hops: hopMap(r.Hops),
+		Owner: ownerKey(r.Caller), ListKey: listKey(r), Hops: hopMap(r.Hops),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode request %s: %w", r.ID, err)

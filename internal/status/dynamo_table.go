@@ -18,7 +18,7 @@ type TableAPI interface {
 }
 
 // CreateTable creates the status table as the template declares it
-// (partition key pk, the ByStatus index, on-demand, TTL on expiresAt) and waits until it is
+// (partition key pk, the ByOwner index, on-demand, TTL on expiresAt) and waits until it is
 // active. It is for tests and local setup; deployed tables come from the
 // template.
 func CreateTable(ctx context.Context, client TableAPI, name string) error {
@@ -26,14 +26,14 @@ func CreateTable(ctx context.Context, client TableAPI, name string) error {
 		TableName: aws.String(name),
 		AttributeDefinitions: []types.AttributeDefinition{
 			{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String(attrStatus), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(attrOwner), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String(attrListKey), AttributeType: types.ScalarAttributeTypeS},
 		},
 		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash}},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName: aws.String(IndexByStatus),
+			IndexName: aws.String(IndexByOwner),
 			KeySchema: []types.KeySchemaElement{
-				{AttributeName: aws.String(attrStatus), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(attrOwner), KeyType: types.KeyTypeHash},
 				{AttributeName: aws.String(attrListKey), KeyType: types.KeyTypeRange},
 			},
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},

@@ -17,8 +17,12 @@ const (
 	MaxListLimit = 100
 )
 
-// ListQuery selects a page of requests, newest first.
+// ListQuery selects a page of one caller's requests, newest first.
 type ListQuery struct {
+	// Caller is the Request.Caller whose requests are listed (required:
+	// a caller never sees another's requests; the local mode's fixed
+	// identity is a caller too).
+	Caller string
 	// Status keeps only requests in that status; empty keeps all.
 	Status Status
 	// Limit is the page size, 1 to MaxListLimit; zero means DefaultListLimit.
@@ -41,8 +45,8 @@ const listKeyLayout = "2006-01-02T15:04:05.000000000Z"
 
 // listKey orders requests by creation time, then id: the sort key of the
 // DynamoDB index the listing queries, and the position a page token holds.
-// Positions are global, not per status, so a request that changes status
-// between two pages is neither repeated nor skipped for that reason.
+// Positions do not depend on status, so a request that changes status
+// between two pages is never listed twice.
 func listKey(r Request) string {
 	return r.CreatedAt.UTC().Format(listKeyLayout) + "#" + r.ID
 }
@@ -50,6 +54,9 @@ func listKey(r Request) string {
 // prepareList validates q, fills in its limit and decodes its token into
 // the list key the page starts after ("" for the first page).
 func prepareList(q ListQuery) (ListQuery, string, error) {
+	if q.Caller == "" {
+		return q, "", fmt.Errorf("list requests: no caller: %w", ErrInvalid)
+	}
 	if q.Status != "" && !q.Status.Valid() {
 		return q, "", fmt.Errorf("list requests in %q: unknown status: %w", q.Status, ErrInvalid)
 	}
@@ -95,5 +102,12 @@ func cutPage(candidates []Request, q ListQuery, more bool) ListPage {
 	return page
 }
 
-// statuses is every status, for listings without a status filter.
-var statuses = []Status{Pending, Accepted, Launching, Running, Failed}
+// ownerKey is the partition key of a request in the ByOwner index: its
+// caller, or "-" for a request recorded without one (an index key cannot
+// be empty).
+func ownerKey(caller string) string {
+	if caller == "" {
+		return "-"
+	}
+	return caller
+}

@@ -1,6 +1,7 @@
 package status
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -72,7 +73,7 @@ func prepareRequests(reqs []Request, now time.Time) ([]Request, error) {
 		r.Hops = []Hop{}
 		r.History = make([]HistoryEntry, len(r.History))
 		for j, h := range reqs[i].History {
-			r.History[j] = HistoryEntry{Event: h.Event, At: h.At.UTC()}
+			r.History[j] = HistoryEntry{Event: h.Event, At: h.At.UTC(), Status: h.Status}
 		}
 		if r.Error != nil {
 			e := *r.Error
@@ -107,7 +108,7 @@ func prepareTransition(id string, t Transition, now time.Time) (Transition, erro
 func apply(r Request, t Transition) Request {
 	r.Status = t.To
 	r.UpdatedAt = t.At
-	r.History = withEntry(r.History, HistoryEntry{Event: t.Event, At: t.At})
+	r.History = withEntry(r.History, t.entry())
 	if len(t.InstanceIDs) > 0 {
 		r.InstanceIDs = append([]string{}, t.InstanceIDs...)
 	}
@@ -160,14 +161,28 @@ func lateEntry(r Request, t Transition) bool {
 	return !slices.ContainsFunc(r.History, func(h HistoryEntry) bool { return h.Event == t.Event })
 }
 
-// withEntry returns a copy of history with e inserted in time order (after
-// entries of the same instant), since entries may be written out of order.
+// withEntry returns a copy of history with e inserted in order, since
+// entries may be written out of order.
 func withEntry(history []HistoryEntry, e HistoryEntry) []HistoryEntry {
 	i := len(history)
-	for i > 0 && history[i-1].At.After(e.At) {
+	for i > 0 && historyOrder(history[i-1], e) > 0 {
 		i--
 	}
 	return slices.Insert(slices.Clone(history), i, e)
+}
+
+// historyOrder is time order; entries of the same instant (clocks are
+// coarse on some machines) follow the chain's stages.
+func historyOrder(a, b HistoryEntry) int {
+	if c := a.At.Compare(b.At); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Status.Rank(), b.Status.Rank())
+}
+
+// entry is the history entry a transition records.
+func (t Transition) entry() HistoryEntry {
+	return HistoryEntry{Event: t.Event, At: t.At, Status: t.To}
 }
 
 // prepareClaim validates c, fills in its defaults and returns the instant
@@ -230,7 +245,7 @@ func tidyRequest(r Request) Request {
 	}
 	// A store that can only append (DynamoDB's list_append) keeps entries
 	// in the order their writes arrived; readers get them in time order.
-	slices.SortStableFunc(r.History, func(a, b HistoryEntry) int { return a.At.Compare(b.At) })
+	slices.SortStableFunc(r.History, historyOrder)
 	if r.Hops == nil {
 		r.Hops = []Hop{}
 	}

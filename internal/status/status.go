@@ -57,10 +57,13 @@ type Failure struct {
 	Message string `json:"message" dynamodbav:"message"`
 }
 
-// HistoryEntry records one event that touched the request.
+// HistoryEntry records one status change: the event that made it and the
+// status it moved the request to (or, for an entry recorded late, the
+// status it would have moved it to; see Store.Advance).
 type HistoryEntry struct {
-	Event string    `json:"event" dynamodbav:"event"`
-	At    time.Time `json:"at" dynamodbav:"at"`
+	Event  string    `json:"event" dynamodbav:"event"`
+	At     time.Time `json:"at" dynamodbav:"at"`
+	Status Status    `json:"status,omitempty" dynamodbav:"status,omitempty"`
 }
 
 // Outcome is how a function's handling of one event ended.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -293,7 +294,7 @@ func testAdvanceChain(t *testing.T, s status.Store) {
 	for _, step := range steps {
 		got := mustAdvance(t, s, "chain", step.tr)
 		want.Status = step.tr.To
-		want.History = append(want.History, status.HistoryEntry{Event: step.tr.Event, At: step.tr.At})
+		want.History = append(want.History, status.HistoryEntry{Event: step.tr.Event, At: step.tr.At, Status: step.tr.To})
 		want.UpdatedAt = step.tr.At
 		if step.tr.InstanceIDs != nil {
 			want.InstanceIDs = step.tr.InstanceIDs
@@ -334,7 +335,7 @@ func testAdvanceNotForward(t *testing.T, s status.Store) {
 				InstanceIDs: []string{"i-refused"}, Error: &status.Failure{Code: "Refused", Message: "must not be recorded"},
 			}
 			if tc.late {
-				want.History = append(want.History, status.HistoryEntry{Event: refused.Event, At: refused.At})
+				want.History = append(want.History, status.HistoryEntry{Event: refused.Event, At: refused.At, Status: refused.To})
 			}
 			// The second attempt is a redelivery: never recorded twice.
 			for attempt := range 2 {
@@ -354,18 +355,29 @@ func testAdvanceNotForward(t *testing.T, s status.Store) {
 // to LAUNCHING, and only then does the API mark it ACCEPTED. The status
 // stays LAUNCHING and the history keeps both events in time order.
 func testAdvanceLateEarlierStage(t *testing.T, s status.Store) {
-	in := newRequest("late")
+	// Clocks are coarse on some machines: at the same instant, entries
+	// follow the chain's stages.
+	for name, launchedAfter := range map[string]time.Duration{"later": time.Second, "same instant": 0} {
+		t.Run(name, func(t *testing.T) { lateEarlierStage(t, s, "late-"+strings.ReplaceAll(name, " ", "-"), launchedAfter) })
+	}
+}
+
+func lateEarlierStage(t *testing.T, s status.Store, id string, launchedAfter time.Duration) {
+	in := newRequest(id)
 	in.History = nil
 	mustCreate(t, s, in)
 	accepted := status.Transition{To: status.Accepted, Event: "launch.requested", At: base.Add(time.Second)}
-	launching := status.Transition{To: status.Launching, Event: "instance.launched", At: base.Add(2 * time.Second), InstanceIDs: []string{"i-late"}}
-	mustAdvance(t, s, "late", launching)
-	got, err := s.Advance(context.Background(), "late", accepted)
+	launching := status.Transition{To: status.Launching, Event: "instance.launched", At: accepted.At.Add(launchedAfter), InstanceIDs: []string{"i-late"}}
+	mustAdvance(t, s, id, launching)
+	got, err := s.Advance(context.Background(), id, accepted)
 	if !errors.Is(err, status.ErrNotForward) {
 		t.Fatalf("late Advance to ACCEPTED = %v, want ErrNotForward", err)
 	}
-	want := []status.HistoryEntry{{Event: accepted.Event, At: accepted.At}, {Event: launching.Event, At: launching.At}}
-	for what, r := range map[string]status.Request{"returned": got, "read back": mustGet(t, s, "late")} {
+	want := []status.HistoryEntry{
+		{Event: accepted.Event, At: accepted.At, Status: status.Accepted},
+		{Event: launching.Event, At: launching.At, Status: status.Launching},
+	}
+	for what, r := range map[string]status.Request{"returned": got, "read back": mustGet(t, s, id)} {
 		if r.Status != status.Launching || !slices.Equal(r.InstanceIDs, launching.InstanceIDs) || !r.UpdatedAt.Equal(launching.At) {
 			t.Errorf("%s: status %s, instances %v, updated %s; want LAUNCHING, %v, %s", what, r.Status, r.InstanceIDs, r.UpdatedAt, launching.InstanceIDs, launching.At)
 		}
@@ -419,7 +431,7 @@ func testAdvanceOutOfOrder(t *testing.T, s status.Store) {
 	}
 	want := make([]status.HistoryEntry, len(chain))
 	for k, tr := range chain {
-		want[k] = status.HistoryEntry{Event: tr.Event, At: tr.At}
+		want[k] = status.HistoryEntry{Event: tr.Event, At: tr.At, Status: tr.To}
 	}
 	lost := 0
 	for i := range requests {
@@ -455,15 +467,21 @@ func keepCPUsBusy() (stop func()) {
 
 func equalHistory(got, want []status.HistoryEntry) bool {
 	return slices.EqualFunc(got, want, func(a, b status.HistoryEntry) bool {
-		return a.Event == b.Event && a.At.Equal(b.At)
+		return a.Event == b.Event && a.At.Equal(b.At) && a.Status == b.Status
 	})
 }
 
-// testList pages through requests newest first, whole and by status,
-// while a request changes status between pages: every request is listed
-// exactly once, and Idempotency-Key claims are never listed.
+// testList pages through a caller's requests newest first, whole and by
+// status, while a request changes status between pages: every request is
+// listed exactly once, and neither another caller's requests nor
+// Idempotency-Key claims are ever listed.
 func testList(t *testing.T, s status.Store) {
 	const n = 7
+	caller := newRequest("x").Caller
+	other := newRequest("list-other")
+	other.Caller = "arn:aws:iam::123456789012:user/someone-else"
+	other.CreatedAt = base.Add(3 * time.Minute)
+	mustCreate(t, s, other)
 	var all []string // newest first
 	for i := range n {
 		r := newRequest(fmt.Sprintf("list-%d", i))
@@ -509,7 +527,7 @@ func testList(t *testing.T, s status.Store) {
 	}
 	flat := func(p [][]string) []string { return slices.Concat(p...) }
 
-	if got := flat(pages(status.ListQuery{Limit: 3}, func(page int) {
+	if got := flat(pages(status.ListQuery{Caller: caller, Limit: 3}, func(page int) {
 		if page == 0 {
 			// A request already listed moves on: it must not come back.
 			mustAdvance(t, s, "list-6", status.Transition{To: status.Failed, Event: "launch.failed", At: base.Add(2 * time.Hour)})
@@ -517,16 +535,19 @@ func testList(t *testing.T, s status.Store) {
 	})); !slices.Equal(got, all) {
 		t.Errorf("all requests by 3 = %v, want %v", got, all)
 	}
-	if got := pages(status.ListQuery{}, nil); len(got) != 1 || !slices.Equal(got[0], all) {
+	if got := pages(status.ListQuery{Caller: caller}, nil); len(got) != 1 || !slices.Equal(got[0], all) {
 		t.Errorf("default page = %v, want one page %v", got, all)
 	}
-	if got := flat(pages(status.ListQuery{Status: status.Running, Limit: 1}, nil)); !slices.Equal(got, []string{"list-4", "list-1"}) {
+	if got := flat(pages(status.ListQuery{Caller: caller, Status: status.Running, Limit: 1}, nil)); !slices.Equal(got, []string{"list-4", "list-1"}) {
 		t.Errorf("RUNNING by 1 = %v, want [list-4 list-1]", got)
 	}
-	if got := flat(pages(status.ListQuery{Status: status.Launching}, nil)); len(got) != 0 {
+	if got := flat(pages(status.ListQuery{Caller: caller, Status: status.Launching}, nil)); len(got) != 0 {
 		t.Errorf("LAUNCHING = %v, want none", got)
 	}
-	full, err := s.List(context.Background(), status.ListQuery{Status: status.Failed})
+	if got := flat(pages(status.ListQuery{Caller: other.Caller}, nil)); !slices.Equal(got, []string{other.ID}) {
+		t.Errorf("other caller's requests = %v, want [%s]", got, other.ID)
+	}
+	full, err := s.List(context.Background(), status.ListQuery{Caller: caller, Status: status.Failed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -626,12 +647,13 @@ func testListInvalid(t *testing.T, s status.Store) {
 		name string
 		q    status.ListQuery
 	}{
-		{"unknown status", status.ListQuery{Status: "DONE"}},
-		{"negative limit", status.ListQuery{Limit: -1}},
-		{"limit too large", status.ListQuery{Limit: status.MaxListLimit + 1}},
-		{"token not base64", status.ListQuery{Next: "%%%"}},
-		{"token without id", status.ListQuery{Next: "MjAyNi0wMy0wMVQxMjowMDowMC4wMDAwMDAwMDBa"}},
-		{"token with a bad time", status.ListQuery{Next: "eWVzdGVyZGF5I2lk"}},
+		{"no caller", status.ListQuery{}},
+		{"unknown status", status.ListQuery{Caller: "c", Status: "DONE"}},
+		{"negative limit", status.ListQuery{Caller: "c", Limit: -1}},
+		{"limit too large", status.ListQuery{Caller: "c", Limit: status.MaxListLimit + 1}},
+		{"token not base64", status.ListQuery{Caller: "c", Next: "%%%"}},
+		{"token without id", status.ListQuery{Caller: "c", Next: "MjAyNi0wMy0wMVQxMjowMDowMC4wMDAwMDAwMDBa"}},
+		{"token with a bad time", status.ListQuery{Caller: "c", Next: "eWVzdGVyZGF5I2lk"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
