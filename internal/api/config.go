@@ -15,7 +15,6 @@ const (
 	EnvAllowedImageIDs        = "ALLOWED_IMAGE_IDS"
 	EnvMaxInstancesPerRequest = "MAX_INSTANCES_PER_REQUEST"
 	EnvIdempotencyTTLHours    = "IDEMPOTENCY_TTL_HOURS"
-	EnvLogLevel               = "LOG_LEVEL"
 )
 
 // Defaults (docs/architecture.md, "Names").
@@ -34,7 +33,6 @@ type Config struct {
 	AllowedImageIDs        []string
 	MaxInstancesPerRequest int
 	IdempotencyTTLHours    int
-	LogLevel               string
 }
 
 // LoadConfig reads the configuration from lookup. EVENTS_TOPIC_ARN is
@@ -66,7 +64,6 @@ func LoadConfig(lookup awsenv.Lookup) (Config, error) {
 	if cfg.IdempotencyTTLHours, err = positiveInt(lookup, EnvIdempotencyTTLHours, cfg.IdempotencyTTLHours); err != nil {
 		return Config{}, err
 	}
-	cfg.LogLevel, _ = lookup(EnvLogLevel)
 	return cfg, nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/eventchain/eventchain/internal/awsenv"
 )
 
 func lookupOf(m map[string]string) func(string) (string, bool) {
@@ -28,11 +30,11 @@ func TestLoadConfig(t *testing.T) {
 			name: "everything set",
 			env: map[string]string{
 				EnvEventsTopicARN: topic, EnvAllowedInstanceTypes: " m5.large , c5.xlarge,", EnvAllowedImageIDs: "ami-12345678,ami-0123456789abcdef0",
-				EnvMaxInstancesPerRequest: "3", EnvIdempotencyTTLHours: "48", EnvLogLevel: "debug",
+				EnvMaxInstancesPerRequest: "3", EnvIdempotencyTTLHours: "48",
 			},
 			want: Config{
 				EventsTopicARN: topic, AllowedInstanceTypes: []string{"m5.large", "c5.xlarge"},
-				AllowedImageIDs: []string{"ami-12345678", "ami-0123456789abcdef0"}, MaxInstancesPerRequest: 3, IdempotencyTTLHours: 48, LogLevel: "debug",
+				AllowedImageIDs: []string{"ami-12345678", "ami-0123456789abcdef0"}, MaxInstancesPerRequest: 3, IdempotencyTTLHours: 48,
 			},
 		},
 		{
@@ -77,7 +79,7 @@ func TestNewFromEnv(t *testing.T) {
 		wantErr bool
 	}{
 		{"emulator endpoint", nil, false},
-		{"bad log level", map[string]string{EnvLogLevel: "chatty"}, true},
+		{"bad log level", map[string]string{awsenv.LogLevelKey: "chatty"}, true},
 		{"missing topic", map[string]string{EnvEventsTopicARN: ""}, true},
 	}
 	for _, tt := range tests {

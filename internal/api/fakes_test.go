@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -343,3 +344,13 @@ const validBody = `{"imageId":"ami-0123456789abcdef0","instanceType":"t3.micro",
 type discardPublisher struct{}
 
 func (discardPublisher) Publish(context.Context, ...event.Envelope) error { return nil }
+
+// List is not needed by the tests that use memStore; those that list use
+// the embedded store.
+func (m *memStore) List(context.Context, status.ListQuery) (status.ListPage, error) {
+	return status.ListPage{}, errors.ErrUnsupported
+}
+
+func (m *memStore) RecordHop(context.Context, string, status.Hop) error {
+	return errors.ErrUnsupported
+}

@@ -80,7 +80,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 }
 
 // NewFromEnv builds the handler from lookup: the configuration, an SNS
-// client (pointed at AWS_ENDPOINT_URL through BaseEndpoint when set), and
+// client (pointed at AWS_ENDPOINT_URL when set, through awsenv), and
 // a JSON logger on stderr at LOG_LEVEL.
 func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store) (*Handler, error) {
 	cfg, err := LoadConfig(lookup)
@@ -91,28 +91,17 @@ func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store) (
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	client := sns.NewFromConfig(awsCfg.AWS, func(o *sns.Options) { o.BaseEndpoint = awsCfg.BaseEndpoint() })
-	var level slog.Level
-	if cfg.LogLevel != "" {
-		if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-			return nil, fmt.Errorf("api config: %s=%q: %w", EnvLogLevel, cfg.LogLevel, err)
-		}
+	client := sns.NewFromConfig(awsCfg.AWS)
+	logger, err := awsenv.NewLogger(os.Stderr, lookup)
+	if err != nil {
+		return nil, fmt.Errorf("api config: %w", err)
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	return New(cfg, Deps{
 		Publisher: publish.NewSNS(client, cfg.EventsTopicARN),
 		Store:     store,
 		Logger:    logger,
 	})
 }
-
-// Routes the template sends to this function.
-const (
-	routePost = "POST /launches"
-	routeGet  = "GET /launches/{requestId}"
-
-	launchesPath = "/launches"
-)
 
 // Handle answers one HTTP API request (payload format 2.0). Every outcome,
 // failures included, is an HTTP response: a returned error would make API
@@ -122,76 +111,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		log = log.With(slog.String("aws_request_id", lc.AwsRequestID))
 	}
-	method, path := req.RequestContext.HTTP.Method, requestPath(req)
-	var resp events.APIGatewayV2HTTPResponse
-	switch route, id := h.route(req, method, path); route {
-	case routePost:
-		resp = h.post(ctx, log, req)
-	case routeGet:
-		resp = h.get(ctx, log, req, id)
-	case "405 " + launchesPath:
-		resp = methodNotAllowed(method, http.MethodPost)
-	case "405 " + launchesPath + "/":
-		resp = methodNotAllowed(method, http.MethodGet)
-	default:
-		resp = errorResponse(&apiError{Status: http.StatusNotFound, Code: CodeNotFound, Message: "no such route"})
-	}
-	return resp, nil
-}
-
-// route picks the operation: by RouteKey when API Gateway matched one of
-// ours, else (the $default route, or a local front that sets none) by
-// method and path, so any path reaching us is answered. For a GET it also
-// returns the request id from the path.
-func (h *Handler) route(req events.APIGatewayV2HTTPRequest, method, path string) (string, string) {
-	switch req.RouteKey {
-	case routePost:
-		return routePost, ""
-	case routeGet:
-		if id, ok := req.PathParameters["requestId"]; ok {
-			return routeGet, id
-		}
-		_, id, _ := strings.Cut(strings.TrimPrefix(path, launchesPath), "/")
-		return routeGet, id
-	}
-	switch {
-	case path == launchesPath:
-		if method == http.MethodPost {
-			return routePost, ""
-		}
-		return "405 " + launchesPath, ""
-	case strings.HasPrefix(path, launchesPath+"/") && !strings.Contains(path[len(launchesPath)+1:], "/"):
-		if method == http.MethodGet {
-			return routeGet, path[len(launchesPath)+1:]
-		}
-		return "405 " + launchesPath + "/", ""
-	}
-	return "", ""
-}
-
-// requestPath is the path the caller asked for. With a named stage (not
-// $default) API Gateway puts the stage in rawPath; our routes do not
-// include it.
-func requestPath(req events.APIGatewayV2HTTPRequest) string {
-	p := req.RawPath
-	if p == "" {
-		p = req.RequestContext.HTTP.Path
-	}
-	if st := req.RequestContext.Stage; st != "" && st != "$default" {
-		if rest, ok := strings.CutPrefix(p, "/"+st); ok && (rest == "" || rest[0] == '/') {
-			p = rest
-		}
-	}
-	return p
-}
-
-func methodNotAllowed(method, allow string) events.APIGatewayV2HTTPResponse {
-	resp := errorResponse(&apiError{
-		Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed,
-		Message: fmt.Sprintf("method %s is not allowed here; use %s", method, allow),
-	})
-	resp.Headers["Allow"] = allow
-	return resp
+	return h.dispatch(ctx, log, req), nil
 }
 
 // header returns a request header. API Gateway lower-cases header names in

@@ -196,9 +196,12 @@ func TestGetFixture(t *testing.T) {
 		t.Fatalf("%d %v %s", resp.StatusCode, err, resp.Body)
 	}
 	want := `{"requestId":"` + id + `","status":"LAUNCHING","instanceIds":["i-0123456789abcdef0"],
-		"history":[{"event":"launch.requested","at":"2026-01-15T09:59:00Z"},{"event":"instance.launched","at":"2026-01-15T09:59:02Z"}],
-		"createdAt":"2026-01-15T09:59:00Z","updatedAt":"2026-01-15T09:59:02Z"}`
+		"history":[{"event":"launch.requested","at":"2026-01-15T09:59:00Z","status":"ACCEPTED"},{"event":"instance.launched","at":"2026-01-15T09:59:02Z","status":"LAUNCHING"}],
+		"hops":[],"createdAt":"2026-01-15T09:59:00Z","updatedAt":"2026-01-15T09:59:02Z"}`
 	assertJSONEq(t, resp.Body, want)
+	if resp.Headers["Retry-After"] != "5" {
+		t.Errorf("Retry-After %q while LAUNCHING, want 5", resp.Headers["Retry-After"])
+	}
 	if resp.Headers["Cache-Control"] != "no-store" {
 		t.Errorf("Cache-Control %q", resp.Headers["Cache-Control"])
 	}
@@ -247,8 +250,8 @@ func TestGetShapes(t *testing.T) {
 		want       string // JSON body for 200s
 		storeReads int
 	}{
-		{"pending", getReq(pending), 200, `{"requestId":"` + pending + `","status":"PENDING","instanceIds":[],"history":[],"createdAt":"2026-01-15T10:00:00Z","updatedAt":"2026-01-15T10:00:00Z"}`, 1},
-		{"failed with its error", getReq(failed), 200, `{"requestId":"` + failed + `","status":"FAILED","instanceIds":[],"error":{"code":"InvalidAMIID.NotFound","message":"image gone"},"history":[{"event":"launch.failed","at":"2026-01-15T10:00:01Z"}],"createdAt":"2026-01-15T10:00:00Z","updatedAt":"2026-01-15T10:00:01Z"}`, 1},
+		{"pending", getReq(pending), 200, `{"requestId":"` + pending + `","status":"PENDING","instanceIds":[],"history":[],"hops":[],"createdAt":"2026-01-15T10:00:00Z","updatedAt":"2026-01-15T10:00:00Z"}`, 1},
+		{"failed with its error", getReq(failed), 200, `{"requestId":"` + failed + `","status":"FAILED","instanceIds":[],"error":{"code":"InvalidAMIID.NotFound","message":"image gone"},"history":[{"event":"launch.failed","at":"2026-01-15T10:00:01Z","status":"FAILED"}],"hops":[],"createdAt":"2026-01-15T10:00:00Z","updatedAt":"2026-01-15T10:00:01Z"}`, 1},
 		{"unknown id", getReq(event.NewID()), 404, "", 1},
 		{"another caller's request", getReq(bobs), 404, "", 1},
 		{"malformed id", getReq("not-an-id"), 404, "", 0},
@@ -256,6 +259,11 @@ func TestGetShapes(t *testing.T) {
 		{"via $default route", func() events.APIGatewayV2HTTPRequest {
 			r := getReq(pending)
 			r.RouteKey, r.PathParameters = "$default", nil
+			return r
+		}(), 200, "", 1},
+		{"by route key without path parameters", func() events.APIGatewayV2HTTPRequest {
+			r := getReq(pending)
+			r.PathParameters = nil
 			return r
 		}(), 200, "", 1},
 	}
@@ -304,14 +312,31 @@ func TestRouting(t *testing.T) {
 			r.RequestContext.Stage = "prod"
 			return r
 		}(), 202, ""},
-		{"GET on the collection", withRoute("GET", "/launches", "$default"), 405, "POST"},
-		{"DELETE on the collection", withRoute("DELETE", "/launches", "$default"), 405, "POST"},
+		{"GET on the collection", withRoute("GET", "/launches", "$default"), 200, ""},
+		{"GET on the collection by route key", withRoute("GET", "/launches", "GET /launches"), 200, ""},
+		{"DELETE on the collection", withRoute("DELETE", "/launches", "$default"), 405, "POST, GET"},
 		{"POST on a request", withRoute("POST", "/launches/"+id, "$default"), 405, "GET"},
 		{"PUT on a request", withRoute("PUT", "/launches/"+id, "$default"), 405, "GET"},
 		{"unknown path", withRoute("GET", "/instances", "$default"), 404, ""},
 		{"root", withRoute("GET", "/", "$default"), 404, ""},
 		{"nested under a request", withRoute("GET", "/launches/"+id+"/cancel", "$default"), 404, ""},
 		{"prefix lookalike", withRoute("POST", "/launchesX", "$default"), 404, ""},
+		{"HEAD on a request", withRoute("HEAD", "/launches/"+id, "$default"), 405, "GET"},
+		{"POST on the collection with a trailing slash", withRoute("POST", "/launches/", "$default"), 405, "GET"},
+		{"GET on the collection with a trailing slash", withRoute("GET", "/launches/", "$default"), 404, ""},
+
+		// Non-canonical paths are refused before routing, whatever the
+		// route key says.
+		{"empty segment", withRoute("POST", "//launches", "$default"), 404, ""},
+		{"dot segment", withRoute("POST", "/./launches", "$default"), 404, ""},
+		{"dot-dot segment", withRoute("POST", "/launches/../launches", "$default"), 404, ""},
+		{"dot-dot as a request id", withRoute("POST", "/launches/..", "$default"), 404, ""},
+		{"escaped dot-dot", withRoute("GET", "/launches/%2e%2E", "$default"), 404, ""},
+		{"escaped slash", withRoute("GET", "/launches/a%2Fb", "$default"), 404, ""},
+		{"escaped slash, lower case", withRoute("GET", "/launches%2f"+id, "$default"), 404, ""},
+		{"bad escape", withRoute("GET", "/launches/%zz", "$default"), 404, ""},
+		{"double slash under a route key", withRoute("POST", "/launches//", "POST /launches"), 404, ""},
+		{"relative", withRoute("POST", "launches", "$default"), 404, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -332,6 +357,9 @@ func TestRouting(t *testing.T) {
 				if errField(body, "code") != CodeMethodNotAllowed {
 					t.Errorf("body %s", resp.Body)
 				}
+			}
+			if tt.status >= 400 && (resp.Headers["Content-Type"] != "application/json" || errField(body, "message") == "") {
+				t.Errorf("refusal is not a JSON error: %v %s", resp.Headers, resp.Body)
 			}
 			if tt.status != 202 && (env.store.touched() != 0 || env.pub.callCount() != 0) {
 				t.Error("store or publisher touched")
@@ -686,7 +714,8 @@ func TestBulkPartialPublishFailure(t *testing.T) {
 func TestLauncherGetsThereFirst(t *testing.T) {
 	env := newEnv(t)
 	// The launcher consumes the event and moves the request on before the
-	// API marks it ACCEPTED; the API's move is then refused, harmlessly.
+	// API marks it ACCEPTED: the status stays LAUNCHING, and the API's
+	// launch.requested still enters the history, before the launcher's.
 	env.pub.during = func(evs []event.Envelope) {
 		for _, ev := range evs {
 			if _, err := env.store.Store.Advance(context.Background(), ev.Subject, status.Transition{To: status.Launching, Event: event.TypeInstanceLaunched, At: env.now}); err != nil {
@@ -699,8 +728,12 @@ func TestLauncherGetsThereFirst(t *testing.T) {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
 	}
 	r, _ := env.store.Store.Get(context.Background(), body["requestId"].(string))
-	if r.Status != status.Launching || len(r.History) != 1 {
-		t.Errorf("stored %s %+v, want LAUNCHING untouched", r.Status, r.History)
+	var events []string
+	for _, h := range r.History {
+		events = append(events, h.Event)
+	}
+	if want := []string{event.TypeLaunchRequested, event.TypeInstanceLaunched}; r.Status != status.Launching || !slices.Equal(events, want) {
+		t.Errorf("stored %s with history %v, want LAUNCHING with %v", r.Status, events, want)
 	}
 }
 

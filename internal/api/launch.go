@@ -1,15 +1,19 @@
 package api
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/eventchain/eventchain/internal/event"
 )
 
 // EC2 and API limits the validation enforces.
@@ -33,37 +37,50 @@ const (
 // regard to case, as AWS reserves aws: in any case).
 var reservedTagPrefixes = []string{"aws:", "eventchain:"}
 
-// launchSpec is one validated launch. Its JSON form (fixed field order,
-// sorted tags, empty collections omitted) is the canonical body an
+// launchInput is one launch as the caller sends it. Pointers tell a member
+// left out from one sent empty: a missing count is MissingField, a count
+// of 0 InvalidValue. Once validated, its JSON form (fixed member order,
+// sorted tags, absent and empty members omitted) is the canonical body an
 // Idempotency-Key's hash is computed over.
-type launchSpec struct {
-	ImageID          string            `json:"imageId"`
-	InstanceType     string            `json:"instanceType"`
-	Count            int               `json:"count"`
+type launchInput struct {
+	ImageID          *string           `json:"imageId"`
+	InstanceType     *string           `json:"instanceType"`
+	Count            *int              `json:"count"`
 	Tags             map[string]string `json:"tags,omitempty"`
-	SubnetID         string            `json:"subnetId,omitempty"`
-	KeyName          string            `json:"keyName,omitempty"`
+	SubnetID         *string           `json:"subnetId,omitempty"`
+	KeyName          *string           `json:"keyName,omitempty"`
 	SecurityGroupIDs []string          `json:"securityGroupIds,omitempty"`
-	UserData         string            `json:"userData,omitempty"`
+	UserData         *string           `json:"userData,omitempty"`
+}
+
+// bulkInput is a bulk request. Its launches are decoded one by one, so
+// that every bad one is named.
+type bulkInput struct {
+	Launches []jsontext.Value `json:"launches"`
 }
 
 // launchRequest is a validated POST body: one launch, or a bulk request.
 type launchRequest struct {
-	Bulk     bool
-	Launches []launchSpec
+	Bulk bool
+	// Launches are the launch.requested payloads, request ids not yet
+	// assigned.
+	Launches []event.LaunchRequested
+	inputs   []launchInput // as sent, for the canonical form
 }
 
 // canonical returns the bytes an Idempotency-Key's body hash covers: two
 // bodies that differ only in whitespace, key order or escaping hash alike,
-// a single and a one-item bulk request do not.
+// a single and a one-item bulk request do not. It is encoding/json's
+// output (sorted map keys, HTML escaped), as when the keys still stored
+// were claimed.
 func (r launchRequest) canonical() []byte {
 	var b []byte
 	if r.Bulk {
 		b, _ = json.Marshal(struct {
-			Launches []launchSpec `json:"launches"`
-		}{r.Launches})
+			Launches []launchInput `json:"launches"`
+		}{r.inputs})
 	} else {
-		b, _ = json.Marshal(r.Launches[0])
+		b, _ = json.Marshal(r.inputs[0])
 	}
 	return b
 }
@@ -90,54 +107,56 @@ func newValidator(cfg Config) validator {
 // whole: the error names the first bad field and Details has one entry per
 // bad item.
 func (v validator) parse(body []byte) (launchRequest, *apiError) {
-	tree, perr := parseStrict(body)
-	if perr != nil {
-		return launchRequest{}, perr
+	if err := checkSyntax(body); err != nil {
+		return launchRequest{}, err
 	}
-	obj, ok := tree.(*object)
-	if !ok {
-		return launchRequest{}, invalid(CodeWrongType, "", "the body must be a JSON object, not "+jsonType(tree))
-	}
-	items, isBulk := obj.values["launches"]
-	if !isBulk {
-		spec, err := v.launch(obj, "")
-		if err != nil {
-			return launchRequest{}, err
+	var in launchInput
+	if err := unmarshal(body, &in); err != nil {
+		// A launches member is unknown to a single launch; it makes the
+		// body a bulk request, whatever else is wrong with it.
+		if hasLaunches(body) {
+			return v.parseBulk(body)
 		}
-		return launchRequest{Launches: []launchSpec{spec}}, nil
+		return launchRequest{}, v.decodeError(err, "")
 	}
-	for _, k := range obj.keys {
-		if k != "launches" {
-			return launchRequest{}, invalid(CodeUnknownField, k, fmt.Sprintf("unknown field %q (a bulk request holds only launches)", k))
+	l, err := v.launch(in, "")
+	if err != nil {
+		return launchRequest{}, err
+	}
+	return launchRequest{Launches: []event.LaunchRequested{l}, inputs: []launchInput{in}}, nil
+}
+
+func (v validator) parseBulk(body []byte) (launchRequest, *apiError) {
+	var bulk bulkInput
+	if err := unmarshal(body, &bulk); err != nil {
+		aerr := v.decodeError(err, "")
+		if aerr.Code == CodeUnknownField {
+			aerr.Message += " (a bulk request holds only launches)"
 		}
+		return launchRequest{}, aerr
 	}
-	arr, ok := items.([]any)
-	if !ok {
-		return launchRequest{}, invalid(CodeWrongType, "launches", "launches must be an array, not "+jsonType(items))
+	n := len(bulk.Launches)
+	if n < 1 || n > MaxBulkLaunches {
+		return launchRequest{}, invalid(CodeInvalidValue, "launches", fmt.Sprintf("launches must hold 1 to %d items, not %d", MaxBulkLaunches, n))
 	}
-	if len(arr) < 1 || len(arr) > MaxBulkLaunches {
-		return launchRequest{}, invalid(CodeInvalidValue, "launches", fmt.Sprintf("launches must hold 1 to %d items, not %d", MaxBulkLaunches, len(arr)))
-	}
-	req := launchRequest{Bulk: true, Launches: make([]launchSpec, len(arr))}
+	req := launchRequest{Bulk: true, Launches: make([]event.LaunchRequested, n), inputs: make([]launchInput, n)}
 	var bad []fieldError
-	for i, item := range arr {
+	for i, raw := range bulk.Launches {
 		path := joinIndex("launches", i)
-		o, ok := item.(*object)
-		if !ok {
-			bad = append(bad, fieldError{Code: CodeWrongType, Field: path, Message: path + " must be an object, not " + jsonType(item)})
-			continue
+		var err *apiError
+		if derr := unmarshal(raw, &req.inputs[i]); derr != nil {
+			err = v.decodeError(derr, path)
+		} else {
+			req.Launches[i], err = v.launch(req.inputs[i], path)
 		}
-		spec, err := v.launch(o, path)
 		if err != nil {
 			bad = append(bad, fieldError{Code: err.Code, Field: err.Field, Message: err.Message})
-			continue
 		}
-		req.Launches[i] = spec
 	}
 	if len(bad) > 0 {
-		msg := fmt.Sprintf("%d of %d launches are invalid; nothing was accepted", len(bad), len(arr))
+		msg := fmt.Sprintf("%d of %d launches are invalid; nothing was accepted", len(bad), n)
 		if len(bad) == 1 {
-			msg = fmt.Sprintf("1 of %d launches is invalid; nothing was accepted", len(arr))
+			msg = fmt.Sprintf("1 of %d launches is invalid; nothing was accepted", n)
 		}
 		return launchRequest{}, &apiError{
 			Status: http.StatusBadRequest, Code: bad[0].Code, Field: bad[0].Field,
@@ -147,111 +166,77 @@ func (v validator) parse(body []byte) (launchRequest, *apiError) {
 	return req, nil
 }
 
-type launchField struct {
-	name     string
-	required bool
-}
-
-// launchFields lists the accepted fields in the order they are checked.
-var launchFields = []launchField{
-	{"imageId", true}, {"instanceType", true}, {"count", true},
-	{"subnetId", false}, {"keyName", false}, {"securityGroupIds", false},
-	{"userData", false}, {"tags", false},
-}
-
-// launch validates one launch object; path prefixes field names ("" or
+// launch validates one decoded launch; path prefixes field names ("" or
 // "launches[3]"). It returns the first problem found.
-func (v validator) launch(o *object, path string) (launchSpec, *apiError) {
-	for _, k := range o.keys {
-		if !slices.ContainsFunc(launchFields, func(f launchField) bool { return f.name == k }) {
-			return launchSpec{}, invalid(CodeUnknownField, joinKey(path, k), fmt.Sprintf("unknown field %q", k))
+func (v validator) launch(in launchInput, path string) (event.LaunchRequested, *apiError) {
+	field := func(name string) string { return joinKey(path, name) }
+	for _, m := range []struct {
+		name string
+		sent bool
+	}{{"imageId", in.ImageID != nil}, {"instanceType", in.InstanceType != nil}, {"count", in.Count != nil}} {
+		if !m.sent {
+			return event.LaunchRequested{}, invalid(CodeMissingField, field(m.name), field(m.name)+" is required")
 		}
 	}
-	for _, f := range launchFields {
-		if _, ok := o.values[f.name]; !ok && f.required {
-			field := joinKey(path, f.name)
-			return launchSpec{}, invalid(CodeMissingField, field, field+" is required")
-		}
+	// In this order, so that the problem named is the same whatever the
+	// order of the members.
+	if err := cmp.Or(
+		v.imageID(*in.ImageID, field("imageId")),
+		v.instanceType(*in.InstanceType, field("instanceType")),
+		v.count(*in.Count, field("count")),
+		ifSent(in.SubnetID, field("subnetId"), subnetID),
+		ifSent(in.KeyName, field("keyName"), keyName),
+		securityGroups(in.SecurityGroupIDs, field("securityGroupIds")),
+		ifSent(in.UserData, field("userData"), userData),
+		tags(in.Tags, field("tags")),
+	); err != nil {
+		return event.LaunchRequested{}, err
 	}
-	var s launchSpec
-	var err *apiError
-	for _, f := range launchFields {
-		raw, ok := o.values[f.name]
-		if !ok {
-			continue
-		}
-		field := joinKey(path, f.name)
-		switch f.name {
-		case "imageId":
-			s.ImageID, err = v.imageID(raw, field)
-		case "instanceType":
-			s.InstanceType, err = v.instanceType(raw, field)
-		case "count":
-			s.Count, err = v.count(raw, field)
-		case "subnetId":
-			s.SubnetID, err = resourceID(raw, field, "subnet-")
-		case "keyName":
-			s.KeyName, err = keyName(raw, field)
-		case "securityGroupIds":
-			s.SecurityGroupIDs, err = securityGroups(raw, field)
-		case "userData":
-			s.UserData, err = userData(raw, field)
-		case "tags":
-			s.Tags, err = tags(raw, field)
-		}
-		if err != nil {
-			return launchSpec{}, err
-		}
-	}
-	return s, nil
+	return event.LaunchRequested{
+		ImageID: *in.ImageID, InstanceType: *in.InstanceType, Count: *in.Count, Tags: in.Tags,
+		SubnetID: orEmpty(in.SubnetID), KeyName: orEmpty(in.KeyName),
+		SecurityGroupIDs: in.SecurityGroupIDs, UserData: orEmpty(in.UserData),
+	}, nil
 }
 
-func str(raw any, field string) (string, *apiError) {
-	s, ok := raw.(string)
-	if !ok {
-		return "", invalid(CodeWrongType, field, field+" must be a string, not "+jsonType(raw))
+// ifSent checks an optional member only when the caller sent it: sent
+// empty, it is refused.
+func ifSent(s *string, field string, check func(s, field string) *apiError) *apiError {
+	if s == nil {
+		return nil
 	}
-	return s, nil
+	return check(*s, field)
 }
 
-func (v validator) imageID(raw any, field string) (string, *apiError) {
-	s, err := str(raw, field)
-	if err != nil {
-		return "", err
+func orEmpty(s *string) string {
+	if s == nil {
+		return ""
 	}
+	return *s
+}
+
+func (v validator) imageID(s, field string) *apiError {
 	if !validImageID(s) {
-		return "", invalid(CodeInvalidValue, field, field+" must be ami- followed by 8 or 17 lowercase hex digits")
+		return invalid(CodeInvalidValue, field, field+" must be ami- followed by 8 or 17 lowercase hex digits")
 	}
 	if len(v.imageIDs) > 0 && !v.imageIDs[s] {
-		return "", invalid(CodeNotAllowed, field, field+" is not an allowed image")
+		return invalid(CodeNotAllowed, field, field+" is not an allowed image")
 	}
-	return s, nil
+	return nil
 }
 
-func (v validator) instanceType(raw any, field string) (string, *apiError) {
-	s, err := str(raw, field)
-	if err != nil {
-		return "", err
-	}
+func (v validator) instanceType(s, field string) *apiError {
 	if !v.instanceTypes[s] {
-		return "", invalid(CodeNotAllowed, field, field+" is not an allowed instance type")
+		return invalid(CodeNotAllowed, field, field+" is not an allowed instance type")
 	}
-	return s, nil
+	return nil
 }
 
-func (v validator) count(raw any, field string) (int, *apiError) {
-	n, ok := raw.(json.Number)
-	if !ok {
-		return 0, invalid(CodeWrongType, field, field+" must be an integer, not "+jsonType(raw))
+func (v validator) count(n int, field string) *apiError {
+	if n < 1 || n > v.maxCount {
+		return invalid(CodeInvalidValue, field, fmt.Sprintf("%s must be between 1 and %d", field, v.maxCount))
 	}
-	c, err := strconv.ParseInt(n.String(), 10, 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return 0, invalid(CodeWrongType, field, field+" must be an integer")
-	}
-	if err != nil || c < 1 || c > int64(v.maxCount) {
-		return 0, invalid(CodeInvalidValue, field, fmt.Sprintf("%s must be between 1 and %d", field, v.maxCount))
-	}
-	return int(c), nil
+	return nil
 }
 
 // validImageID reports whether s is ami- and 8 or 17 lowercase hex digits.
@@ -272,108 +257,81 @@ func hexID(s, prefix string) bool {
 	return true
 }
 
-func resourceID(raw any, field, prefix string) (string, *apiError) {
-	s, err := str(raw, field)
-	if err != nil {
-		return "", err
-	}
+func resourceID(s, field, prefix string) *apiError {
 	if !hexID(s, prefix) {
-		return "", invalid(CodeInvalidValue, field, field+" must be "+prefix+" followed by 8 or 17 lowercase hex digits")
+		return invalid(CodeInvalidValue, field, field+" must be "+prefix+" followed by 8 or 17 lowercase hex digits")
 	}
-	return s, nil
+	return nil
 }
 
-func keyName(raw any, field string) (string, *apiError) {
-	s, err := str(raw, field)
-	if err != nil {
-		return "", err
-	}
+func subnetID(s, field string) *apiError { return resourceID(s, field, "subnet-") }
+
+func keyName(s, field string) *apiError {
 	if len(s) < 1 || len(s) > maxKeyNameLen {
-		return "", invalid(CodeInvalidValue, field, fmt.Sprintf("%s must be 1 to %d characters", field, maxKeyNameLen))
+		return invalid(CodeInvalidValue, field, fmt.Sprintf("%s must be 1 to %d characters", field, maxKeyNameLen))
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] > 0x7e {
-			return "", invalid(CodeInvalidValue, field, field+" must be printable ASCII")
+			return invalid(CodeInvalidValue, field, field+" must be printable ASCII")
 		}
 	}
-	return s, nil
+	return nil
 }
 
-func securityGroups(raw any, field string) ([]string, *apiError) {
-	arr, ok := raw.([]any)
-	if !ok {
-		return nil, invalid(CodeWrongType, field, field+" must be an array of strings, not "+jsonType(raw))
+func securityGroups(ids []string, field string) *apiError {
+	if len(ids) > MaxSecurityGroups {
+		return invalid(CodeInvalidValue, field, fmt.Sprintf("%s holds at most %d security groups", field, MaxSecurityGroups))
 	}
-	if len(arr) > MaxSecurityGroups {
-		return nil, invalid(CodeInvalidValue, field, fmt.Sprintf("%s holds at most %d security groups", field, MaxSecurityGroups))
-	}
-	var out []string
-	for i, item := range arr {
-		id, err := resourceID(item, joinIndex(field, i), "sg-")
-		if err != nil {
-			return nil, err
+	for i, id := range ids {
+		f := joinIndex(field, i)
+		if err := resourceID(id, f, "sg-"); err != nil {
+			return err
 		}
-		if slices.Contains(out, id) {
-			return nil, invalid(CodeInvalidValue, joinIndex(field, i), joinIndex(field, i)+" repeats a security group")
+		if slices.Contains(ids[:i], id) {
+			return invalid(CodeInvalidValue, f, f+" repeats a security group")
 		}
-		out = append(out, id)
 	}
-	return out, nil
+	return nil
 }
 
-func userData(raw any, field string) (string, *apiError) {
-	s, err := str(raw, field)
-	if err != nil {
-		return "", err
-	}
+func userData(s, field string) *apiError {
 	if s == "" {
-		return "", invalid(CodeInvalidValue, field, field+" must not be empty (omit it instead)")
+		return invalid(CodeInvalidValue, field, field+" must not be empty (omit it instead)")
 	}
 	// Cheap bound first, so a huge value is not decoded to be refused.
 	if len(s) > base64.StdEncoding.EncodedLen(MaxUserDataBytes) {
-		return "", invalid(CodeInvalidValue, field, fmt.Sprintf("%s must be at most %d bytes once decoded", field, MaxUserDataBytes))
+		return invalid(CodeInvalidValue, field, fmt.Sprintf("%s must be at most %d bytes once decoded", field, MaxUserDataBytes))
 	}
-	dec, derr := base64.StdEncoding.Strict().DecodeString(s)
-	if derr != nil {
-		return "", invalid(CodeInvalidValue, field, field+" must be standard base64")
+	dec, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil {
+		return invalid(CodeInvalidValue, field, field+" must be standard base64")
 	}
 	if len(dec) > MaxUserDataBytes {
-		return "", invalid(CodeInvalidValue, field, fmt.Sprintf("%s must be at most %d bytes once decoded", field, MaxUserDataBytes))
+		return invalid(CodeInvalidValue, field, fmt.Sprintf("%s must be at most %d bytes once decoded", field, MaxUserDataBytes))
 	}
-	return s, nil
+	return nil
 }
 
-func tags(raw any, field string) (map[string]string, *apiError) {
-	o, ok := raw.(*object)
-	if !ok {
-		return nil, invalid(CodeWrongType, field, field+" must be an object of strings, not "+jsonType(raw))
+// tags checks tags in key order, so that the tag named is the same
+// whatever the order of the members.
+func tags(m map[string]string, field string) *apiError {
+	if len(m) > MaxTags {
+		return invalid(CodeInvalidValue, field, fmt.Sprintf("%s holds at most %d tags", field, MaxTags))
 	}
-	if len(o.keys) > MaxTags {
-		return nil, invalid(CodeInvalidValue, field, fmt.Sprintf("%s holds at most %d tags", field, MaxTags))
-	}
-	if len(o.keys) == 0 {
-		return nil, nil
-	}
-	out := make(map[string]string, len(o.keys))
-	for _, k := range o.keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		kf := joinKey(field, k)
 		n := utf8.RuneCountInString(k)
 		if n < 1 || n > maxTagKeyLen {
-			return nil, invalid(CodeInvalidValue, kf, fmt.Sprintf("tag keys must be 1 to %d characters", maxTagKeyLen))
+			return invalid(CodeInvalidValue, kf, fmt.Sprintf("tag keys must be 1 to %d characters", maxTagKeyLen))
 		}
 		for _, p := range reservedTagPrefixes {
 			if len(k) >= len(p) && strings.EqualFold(k[:len(p)], p) {
-				return nil, invalid(CodeInvalidValue, kf, "tag keys must not start with "+p)
+				return invalid(CodeInvalidValue, kf, "tag keys must not start with "+p)
 			}
 		}
-		val, err := str(o.values[k], kf)
-		if err != nil {
-			return nil, err
+		if utf8.RuneCountInString(m[k]) > maxTagValueLen {
+			return invalid(CodeInvalidValue, kf, fmt.Sprintf("tag values must be at most %d characters", maxTagValueLen))
 		}
-		if utf8.RuneCountInString(val) > maxTagValueLen {
-			return nil, invalid(CodeInvalidValue, kf, fmt.Sprintf("tag values must be at most %d characters", maxTagValueLen))
-		}
-		out[k] = val
 	}
-	return out, nil
+	return nil
 }

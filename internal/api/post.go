@@ -249,14 +249,11 @@ func (h *Handler) load(ctx context.Context, ids []string) ([]status.Request, int
 // envelope it will be published as (and republished as, byte for byte).
 func (h *Handler) newRequests(lr launchRequest, ids []string, corr, scope string, now time.Time) ([]status.Request, error) {
 	recs := make([]status.Request, len(ids))
-	for i, s := range lr.Launches {
+	for i, l := range lr.Launches {
+		l.RequestID = ids[i]
 		ev, err := event.New(event.TypeLaunchRequested, event.Meta{
 			Source: Source, Subject: ids[i], CorrelationID: corr, Time: now,
-		}, event.LaunchRequested{
-			RequestID: ids[i], ImageID: s.ImageID, InstanceType: s.InstanceType, Count: s.Count,
-			Tags: s.Tags, SubnetID: s.SubnetID, KeyName: s.KeyName,
-			SecurityGroupIDs: s.SecurityGroupIDs, UserData: s.UserData,
-		})
+		}, l)
 		if err != nil {
 			return nil, err
 		}

@@ -91,12 +91,19 @@ func TestPostRefusesBadInput(t *testing.T) {
 		{"surrogates in the wrong order", postReq(launchWith(`"tags":{"a":"\udc00\ud800"}`)), 400, CodeMalformedJSON, "tags.a"},
 		{"lone surrogate escape in a key", postReq(launchWith(`"tags":{"\ud800k":"v"}`)), 400, CodeMalformedJSON, "tags.\uFFFDk"},
 		{"lone surrogate escape in a top-level field", postReq(launchWith(`"keyName":"\udfff"`)), 400, CodeMalformedJSON, "keyName"},
+		{"lone surrogate escape in a bulk item's tag key", postReq(bulkOf(ok, launchWith(`"tags":{"x":"1", "k\udc00":"v"}`))), 400, CodeMalformedJSON, "launches[1].tags.k\uFFFD"},
+		{"duplicate key in a bulk item's tags", postReq(bulkOf(launchWith(`"tags":{"a":"1","a":"1"}`))), 400, CodeMalformedJSON, "launches[0].tags.a"},
+		{"duplicate launches", postReq(`{"launches":[` + ok + `],"launches":[` + ok + `]}`), 400, CodeMalformedJSON, "launches"},
+		{"syntax error after a type error", postReq(`{"imageId":1,"count":1,"count":1}`), 400, CodeMalformedJSON, "count"},
 		{"too deep", postReq(launchWith(`"tags":` + strings.Repeat("[", 40) + strings.Repeat("]", 40))), 400, CodeMalformedJSON, "tags" + strings.Repeat("[0]", maxJSONDepth)},
 
 		// Shape.
 		{"array body", postReq(`[` + ok + `]`), 400, CodeWrongType, ""},
 		{"unknown field", postReq(launchWith(`"region":"us-east-1"`)), 400, CodeUnknownField, "region"},
 		{"unknown field next to launches", postReq(`{"launches":[` + ok + `],"dryRun":true}`), 400, CodeUnknownField, "dryRun"},
+		{"launch member before launches", postReq(`{"count":"x","launches":[` + ok + `]}`), 400, CodeUnknownField, "count"},
+		{"launch member after launches", postReq(`{"launches":[` + ok + `],"imageId":"ami-12345678"}`), 400, CodeUnknownField, "imageId"},
+		{"requestId is the API's to give", postReq(launchWith(`"requestId":"5daa99a7-d852-4bf7-a9c5-ca05290d2dca"`)), 400, CodeUnknownField, "requestId"},
 		{"missing imageId", postReq(`{"instanceType":"t3.micro","count":1}`), 400, CodeMissingField, "imageId"},
 		{"missing instanceType", postReq(`{"imageId":"ami-0123456789abcdef0","count":1}`), 400, CodeMissingField, "instanceType"},
 		{"missing count", postReq(`{"imageId":"ami-0123456789abcdef0","instanceType":"t3.micro"}`), 400, CodeMissingField, "count"},
@@ -110,6 +117,30 @@ func TestPostRefusesBadInput(t *testing.T) {
 		{"securityGroupIds a string", postReq(launchWith(`"securityGroupIds":"sg-12345678"`)), 400, CodeWrongType, "securityGroupIds"},
 		{"securityGroupIds item a number", postReq(launchWith(`"securityGroupIds":[1]`)), 400, CodeWrongType, "securityGroupIds[0]"},
 		{"launches an object", postReq(`{"launches":{}}`), 400, CodeWrongType, "launches"},
+		{"count a boolean", postReq(launchWith(`"count":true`)), 400, CodeWrongType, "count"},
+		{"tag key like an index", postReq(launchWith(`"tags":{"0":1}`)), 400, CodeWrongType, "tags.0"},
+		{"tag key holding a slash", postReq(launchWith(`"tags":{"a/b":1}`)), 400, CodeWrongType, "tags.a/b"},
+		{"bulk item count a string", postReq(bulkOf(ok, ok, launchWith(`"count":"2"`))), 400, CodeWrongType, "launches[2].count"},
+		{"bulk item security group a number", postReq(bulkOf(launchWith(`"securityGroupIds":["sg-12345678",7]`))), 400, CodeWrongType, "launches[0].securityGroupIds[1]"},
+
+		// Member names match in their documented case only.
+		{"member name in another case", postReq(`{"ImageId":"ami-0123456789abcdef0","instanceType":"t3.micro","count":1}`), 400, CodeUnknownField, "ImageId"},
+		{"member name in another case in a bulk item", postReq(bulkOf(ok, `{"imageId":"ami-12345678","instanceType":"t3.micro","COUNT":1}`)), 400, CodeUnknownField, "launches[1].COUNT"},
+		{"launches in another case", postReq(`{"Launches":[` + ok + `]}`), 400, CodeUnknownField, "Launches"},
+
+		// Null is no member's value, and no body's.
+		{"body null", postReq(`null`), 400, CodeWrongType, ""},
+		{"instanceType null", postReq(launchWith(`"instanceType":null`)), 400, CodeWrongType, "instanceType"},
+		{"count null", postReq(launchWith(`"count":null`)), 400, CodeWrongType, "count"},
+		{"subnetId null", postReq(launchWith(`"subnetId":null`)), 400, CodeWrongType, "subnetId"},
+		{"keyName null", postReq(launchWith(`"keyName":null`)), 400, CodeWrongType, "keyName"},
+		{"userData null", postReq(launchWith(`"userData":null`)), 400, CodeWrongType, "userData"},
+		{"tags null", postReq(launchWith(`"tags":null`)), 400, CodeWrongType, "tags"},
+		{"tag value null", postReq(launchWith(`"tags":{"a":null}`)), 400, CodeWrongType, "tags.a"},
+		{"securityGroupIds null", postReq(launchWith(`"securityGroupIds":null`)), 400, CodeWrongType, "securityGroupIds"},
+		{"security group null", postReq(launchWith(`"securityGroupIds":[null]`)), 400, CodeWrongType, "securityGroupIds[0]"},
+		{"launches null", postReq(`{"launches":null}`), 400, CodeWrongType, "launches"},
+		{"bulk item null", postReq(bulkOf(ok, `null`)), 400, CodeWrongType, "launches[1]"},
 
 		// Values.
 		{"count zero", postReq(launchWith(`"count":0`)), 400, CodeInvalidValue, "count"},

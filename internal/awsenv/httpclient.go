@@ -28,19 +28,6 @@ func HTTPClient() aws.HTTPClient {
 	return readOnlyBodies{awshttp.NewBuildableClient()}
 }
 
-// wrapHTTPClient applies the same fix to a client the SDK's config loader
-// built (it must build it itself: it adds AWS_CA_BUNDLE only to its own
-// client type).
-func wrapHTTPClient(c aws.HTTPClient) aws.HTTPClient {
-	if c == nil {
-		c = awshttp.NewBuildableClient()
-	}
-	if _, done := c.(readOnlyBodies); done {
-		return c
-	}
-	return readOnlyBodies{c}
-}
-
 type readOnlyBodies struct{ client aws.HTTPClient }
 
 func (c readOnlyBodies) Do(req *http.Request) (*http.Response, error) {

@@ -69,9 +69,8 @@ func TestSmithyBodyStillAnswersEOFAfterClose(t *testing.T) {
 	}
 }
 
-// Every client built from Load gets the fix, with the CA bundle the loader
-// may have added kept in the client it wraps.
-func TestLoadWrapsTheLoadersClient(t *testing.T) {
+// Every client built from Load gets the fix.
+func TestLoadUsesHTTPClient(t *testing.T) {
 	cfg, err := Load(context.Background(), func(k string) (string, bool) {
 		if k == EndpointKey {
 			return "http://127.0.0.1:4566", true

@@ -72,6 +72,8 @@ type Options struct {
 	DLQURL string
 	// Logger receives one line per record; nil discards.
 	Logger *slog.Logger
+	// Clock is what Runner.Now reads; nil means time.Now.
+	Clock func() time.Time
 	// Parallelism bounds how many records are handled at once; 0 or 1
 	// handles them in order (see the package documentation).
 	Parallelism int
@@ -83,7 +85,6 @@ type Runner struct {
 	opts     Options
 	consumes []string
 	handler  HandlerFunc
-	logger   *slog.Logger
 }
 
 // New returns a Runner for the function named in opts.
@@ -95,15 +96,22 @@ func New(opts Options, h HandlerFunc) (*Runner, error) {
 	if len(consumes) == 0 {
 		return nil, fmt.Errorf("consumer: function %q consumes no catalogued event type", opts.Function)
 	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
 	}
 	if opts.Parallelism < 1 {
 		opts.Parallelism = 1
 	}
-	return &Runner{opts: opts, consumes: consumes, handler: h, logger: logger}, nil
+	return &Runner{opts: opts, consumes: consumes, handler: h}, nil
 }
+
+// Now is the time handlers record (a transition's time, a watch budget's
+// start), from Options.Clock so tests can fix it. Durations in the
+// runner's own log lines use the real clock.
+func (r *Runner) Now() time.Time { return r.opts.Clock() }
 
 // Reserve bounds the time kept back before the invocation's deadline:
 // records are processed under a context that ends Reserve (or a tenth of
@@ -158,7 +166,7 @@ func (r *Runner) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 // process handles one record and reports whether it is acknowledged.
 func (r *Runner) process(ctx context.Context, msg events.SQSMessage) bool {
 	start := time.Now()
-	logger := r.logger.With(
+	logger := r.opts.Logger.With(
 		slog.String("function", r.opts.Function),
 		slog.String("aws_request_id", awsRequestID(ctx)),
 		slog.String("message_id", msg.MessageId),

@@ -368,6 +368,30 @@ func TestRecordAccessorsAndLogger(t *testing.T) {
 	}
 }
 
+func TestRunnerNow(t *testing.T) {
+	fixed := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		clock func() time.Time
+		check func(time.Time) bool
+	}{
+		{name: "clock given", clock: func() time.Time { return fixed }, check: fixed.Equal},
+		{name: "nil clock is time.Now", check: func(got time.Time) bool { return time.Since(got).Abs() < time.Minute }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := consumer.New(consumer.Options{Function: event.FunctionLauncher, Clock: tt.clock},
+				func(context.Context, consumer.Record) error { return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Now(); !tt.check(got) {
+				t.Errorf("Now() = %v", got)
+			}
+		})
+	}
+}
+
 func TestNewRejectsBadOptions(t *testing.T) {
 	tests := []struct {
 		name     string

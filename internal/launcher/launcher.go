@@ -88,12 +88,6 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 	case cfg.RatePerSecond <= 0 || cfg.Concurrency < 1:
 		return nil, fmt.Errorf("launcher: rate %v / concurrency %d: want positive values", cfg.RatePerSecond, cfg.Concurrency)
 	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
-	if deps.Clock == nil {
-		deps.Clock = time.Now
-	}
 	h := &Handler{cfg: cfg, deps: deps, pacer: rate.NewLimiter(cfg.PerInstanceRate(), 1)}
 	runner, err := consumer.New(consumer.Options{
 		Function: event.FunctionLauncher,
@@ -101,6 +95,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		QueueURL: cfg.QueueURL,
 		DLQURL:   cfg.DLQURL,
 		Logger:   deps.Logger,
+		Clock:    deps.Clock,
 	}, h.launch)
 	if err != nil {
 		return nil, fmt.Errorf("launcher: %w", err)
@@ -109,12 +104,15 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 	return h, nil
 }
 
-// NewFromEnv builds the launcher from its settings: SDK clients with
-// BaseEndpoint from awsenv, the EC2 client making one attempt per call
-// (SQS redelivery is the retry; see sdkMaxAttempts), and a JSON logger on
-// stderr.
+// NewFromEnv builds the launcher from its settings, with the EC2 client
+// making one attempt per call (SQS redelivery is the retry; see
+// sdkMaxAttempts) and a JSON logger on stderr.
 func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store) (*Handler, error) {
 	cfg, err := LoadConfig(lookup)
+	if err != nil {
+		return nil, fmt.Errorf("launcher config: %w", err)
+	}
+	logger, err := awsenv.NewLogger(os.Stderr, lookup)
 	if err != nil {
 		return nil, fmt.Errorf("launcher config: %w", err)
 	}
@@ -122,28 +120,15 @@ func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store) (
 	if err != nil {
 		return nil, fmt.Errorf("launcher: %w", err)
 	}
-	ec2Client := ec2.NewFromConfig(awsCfg.AWS, func(o *ec2.Options) {
-		o.BaseEndpoint = awsCfg.BaseEndpoint()
-		o.Retryer = retry.AddWithMaxAttempts(retry.NewStandard(), sdkMaxAttempts)
-	})
-	snsClient := sns.NewFromConfig(awsCfg.AWS, func(o *sns.Options) { o.BaseEndpoint = awsCfg.BaseEndpoint() })
-	sqsClient := sqs.NewFromConfig(awsCfg.AWS, func(o *sqs.Options) { o.BaseEndpoint = awsCfg.BaseEndpoint() })
 	return New(cfg, Deps{
-		EC2:       ec2Client,
-		Publisher: publish.NewSNS(snsClient, cfg.EventsTopicARN),
-		Queue:     sqsClient,
-		Store:     storeOrNil(store),
-		Logger:    consumer.NewLogger(os.Stderr, lookup),
+		EC2: ec2.NewFromConfig(awsCfg.AWS, func(o *ec2.Options) {
+			o.Retryer = retry.AddWithMaxAttempts(retry.NewStandard(), sdkMaxAttempts)
+		}),
+		Publisher: publish.NewSNS(sns.NewFromConfig(awsCfg.AWS), cfg.EventsTopicARN),
+		Queue:     sqs.NewFromConfig(awsCfg.AWS),
+		Store:     store,
+		Logger:    logger,
 	})
-}
-
-// storeOrNil keeps a nil status.Store nil as a Store, so New reports it
-// missing instead of calling a nil interface later.
-func storeOrNil(s status.Store) Store {
-	if s == nil {
-		return nil
-	}
-	return s
 }
 
 // Handle processes a batch of launch.requested records.
@@ -198,10 +183,10 @@ func (h *Handler) launch(ctx context.Context, rec consumer.Record) error {
 		return fmt.Errorf("run instances for %s: EC2 answered no instances", req.RequestID)
 	}
 	if launchedAt.IsZero() {
-		launchedAt = h.deps.Clock()
+		launchedAt = h.runner.Now()
 	}
 	_, err = h.deps.Store.Advance(ctx, req.RequestID, status.Transition{
-		To: status.Launching, Event: event.TypeInstanceLaunched, At: h.deps.Clock(), InstanceIDs: ids,
+		To: status.Launching, Event: event.TypeInstanceLaunched, At: h.runner.Now(), InstanceIDs: ids,
 	})
 	switch {
 	case errors.Is(err, status.ErrNotForward):

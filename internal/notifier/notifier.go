@@ -110,12 +110,6 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 	case cfg.NotificationsTopicARN == "":
 		return nil, errors.New("notifier: notifications topic required")
 	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
-	if deps.Clock == nil {
-		deps.Clock = time.Now
-	}
 	h := &Handler{cfg: cfg, deps: deps}
 	runner, err := consumer.New(consumer.Options{
 		Function: event.FunctionNotifier,
@@ -123,6 +117,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		QueueURL: cfg.QueueURL,
 		DLQURL:   cfg.DLQURL,
 		Logger:   deps.Logger,
+		Clock:    deps.Clock,
 	}, h.notify)
 	if err != nil {
 		return nil, fmt.Errorf("notifier: %w", err)
@@ -137,25 +132,20 @@ func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store) (
 	if err != nil {
 		return nil, fmt.Errorf("notifier config: %w", err)
 	}
+	logger, err := awsenv.NewLogger(os.Stderr, lookup)
+	if err != nil {
+		return nil, fmt.Errorf("notifier config: %w", err)
+	}
 	awsCfg, err := awsenv.Load(ctx, lookup)
 	if err != nil {
 		return nil, fmt.Errorf("notifier: %w", err)
 	}
 	return New(cfg, Deps{
-		SNS:    sns.NewFromConfig(awsCfg.AWS, func(o *sns.Options) { o.BaseEndpoint = awsCfg.BaseEndpoint() }),
-		Queue:  sqs.NewFromConfig(awsCfg.AWS, func(o *sqs.Options) { o.BaseEndpoint = awsCfg.BaseEndpoint() }),
-		Store:  storeOrNil(store),
-		Logger: consumer.NewLogger(os.Stderr, lookup),
+		SNS:    sns.NewFromConfig(awsCfg.AWS),
+		Queue:  sqs.NewFromConfig(awsCfg.AWS),
+		Store:  store,
+		Logger: logger,
 	})
-}
-
-// storeOrNil keeps a nil status.Store nil as a Store, so New reports it
-// missing instead of calling a nil interface later.
-func storeOrNil(s status.Store) Store {
-	if s == nil {
-		return nil
-	}
-	return s
 }
 
 // Handle processes a batch of terminal events.
@@ -193,7 +183,7 @@ func (h *Handler) notify(ctx context.Context, rec consumer.Record) error {
 	if fields.RequestID != rec.Event.Subject {
 		return consumer.Permanent(CodeInvalidPayload, fmt.Errorf("%s data names request %q, subject is %q", spec.Type, fields.RequestID, rec.Event.Subject))
 	}
-	t := status.Transition{To: final, Event: spec.Type, At: h.deps.Clock(), InstanceIDs: fields.InstanceIDs}
+	t := status.Transition{To: final, Event: spec.Type, At: h.runner.Now(), InstanceIDs: fields.InstanceIDs}
 	if final == status.Failed {
 		t.Error = &status.Failure{Code: fields.Code, Message: fields.Message}
 	}

@@ -51,8 +51,8 @@ func NewDynamo(client DynamoAPI, table string) *Dynamo {
 	return &Dynamo{client: client, table: table, now: time.Now}
 }
 
-// NewDynamoFromEnv builds the client from the lookup (awsenv.Load, with the
-// emulator endpoint as BaseEndpoint when set) and reads the table name from
+// NewDynamoFromEnv builds the client from the lookup (awsenv.Load, which
+// points it at the emulator when one is set) and reads the table name from
 // STATUS_TABLE.
 func NewDynamoFromEnv(ctx context.Context, lookup awsenv.Lookup) (*Dynamo, error) {
 	table, err := awsenv.Required(lookup, TableEnv)
@@ -63,9 +63,7 @@ func NewDynamoFromEnv(ctx context.Context, lookup awsenv.Lookup) (*Dynamo, error
 	if err != nil {
 		return nil, fmt.Errorf("status store: %w", err)
 	}
-	client := dynamodb.NewFromConfig(cfg.AWS, func(o *dynamodb.Options) {
-		o.BaseEndpoint = cfg.BaseEndpoint()
-	})
+	client := dynamodb.NewFromConfig(cfg.AWS)
 	return NewDynamo(client, table), nil
 }
 

@@ -91,12 +91,6 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 	case cfg.Timeout <= 0 || cfg.BackoffBase <= 0 || cfg.BackoffMax < cfg.BackoffBase:
 		return nil, fmt.Errorf("watcher: timeout %v, backoff %v..%v: want positive, base ≤ max", cfg.Timeout, cfg.BackoffBase, cfg.BackoffMax)
 	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
-	if deps.Clock == nil {
-		deps.Clock = time.Now
-	}
 	h := &Handler{cfg: cfg, deps: deps}
 	runner, err := consumer.New(consumer.Options{
 		Function: event.FunctionWatcher,
@@ -104,6 +98,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		QueueURL: cfg.QueueURL,
 		DLQURL:   cfg.DLQURL,
 		Logger:   deps.Logger,
+		Clock:    deps.Clock,
 	}, h.watch)
 	if err != nil {
 		return nil, fmt.Errorf("watcher: %w", err)
@@ -119,32 +114,23 @@ func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store) (
 	if err != nil {
 		return nil, fmt.Errorf("watcher config: %w", err)
 	}
+	logger, err := awsenv.NewLogger(os.Stderr, lookup)
+	if err != nil {
+		return nil, fmt.Errorf("watcher config: %w", err)
+	}
 	awsCfg, err := awsenv.Load(ctx, lookup)
 	if err != nil {
 		return nil, fmt.Errorf("watcher: %w", err)
 	}
-	ec2Client := ec2.NewFromConfig(awsCfg.AWS, func(o *ec2.Options) {
-		o.BaseEndpoint = awsCfg.BaseEndpoint()
-		o.Retryer = retry.AddWithMaxBackoffDelay(retry.AddWithMaxAttempts(retry.NewStandard(), 3), 2*time.Second)
-	})
-	snsClient := sns.NewFromConfig(awsCfg.AWS, func(o *sns.Options) { o.BaseEndpoint = awsCfg.BaseEndpoint() })
-	sqsClient := sqs.NewFromConfig(awsCfg.AWS, func(o *sqs.Options) { o.BaseEndpoint = awsCfg.BaseEndpoint() })
 	return New(cfg, Deps{
-		EC2:       ec2Client,
-		Publisher: publish.NewSNS(snsClient, cfg.EventsTopicARN),
-		Store:     storeOrNil(store),
-		Queue:     sqsClient,
-		Logger:    consumer.NewLogger(os.Stderr, lookup),
+		EC2: ec2.NewFromConfig(awsCfg.AWS, func(o *ec2.Options) {
+			o.Retryer = retry.AddWithMaxBackoffDelay(retry.AddWithMaxAttempts(retry.NewStandard(), 3), 2*time.Second)
+		}),
+		Publisher: publish.NewSNS(sns.NewFromConfig(awsCfg.AWS), cfg.EventsTopicARN),
+		Store:     store,
+		Queue:     sqs.NewFromConfig(awsCfg.AWS),
+		Logger:    logger,
 	})
-}
-
-// storeOrNil keeps a nil status.Store nil as a Store, so New reports it
-// missing instead of calling a nil interface later.
-func storeOrNil(s status.Store) Store {
-	if s == nil {
-		return nil
-	}
-	return s
 }
 
 // Handle processes a batch of instance.launched records.
@@ -196,7 +182,7 @@ func (h *Handler) watch(ctx context.Context, rec consumer.Record) error {
 		start = rec.Event.Time
 	}
 	deadline := start.Add(h.cfg.Timeout)
-	now := h.deps.Clock()
+	now := h.runner.Now()
 	// out of the receive budget: the queue would dead-letter the record
 	// after the next receive, so stop waiting now and leave one receive
 	// for the timeout path to be retried if it fails.
