@@ -468,7 +468,7 @@ func TestLeastPrivilege(t *testing.T) {
 		{fn: "launcher", publishTo: []string{events.ARN}, ownQueue: "LaunchQueue", ownDLQ: "LaunchDLQ", changesVisibility: true, ec2Allowed: true,
 			tableAccess: []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}},
 		{fn: "watcher", publishTo: []string{events.ARN}, ownQueue: "WatchQueue", ownDLQ: "WatchDLQ", changesVisibility: true, ec2Allowed: true,
-			tableAccess: []string{"dynamodb:GetItem"}},
+			tableAccess: []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}},
 		{fn: "notifier", publishTo: []string{notes.ARN}, ownQueue: "NotifyQueue", ownDLQ: "NotifyDLQ", tableAccess: []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}},
 	}
 	for _, tc := range tests {

@@ -16,8 +16,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go"
 
 	"github.com/eventchain/eventchain/internal/event"
+	"github.com/eventchain/eventchain/internal/status"
 )
 
 // Record is one SQS record whose envelope decoded and whose type the
@@ -77,6 +79,16 @@ type Options struct {
 	// Parallelism bounds how many records are handled at once; 0 or 1
 	// handles them in order (see the package documentation).
 	Parallelism int
+	// Hops, when set, records each handled record's outcome in its
+	// request's history (the status store), so that a person following
+	// one request sees every retry and its reason without reading logs.
+	Hops HopRecorder
+}
+
+// HopRecorder records one handling of a request's event; status.Store is
+// one.
+type HopRecorder interface {
+	RecordHop(ctx context.Context, requestID string, h status.Hop) error
 }
 
 // Runner runs SQS batches through a HandlerFunc. It is safe for
@@ -170,6 +182,7 @@ func (r *Runner) process(ctx context.Context, msg events.SQSMessage) bool {
 		slog.String("function", r.opts.Function),
 		slog.String("aws_request_id", awsRequestID(ctx)),
 		slog.String("message_id", msg.MessageId),
+		slog.String("receive_count", msg.Attributes["ApproximateReceiveCount"]),
 	)
 	if err := ctx.Err(); err != nil {
 		// Out of time: do not start work the deadline will cut short.
@@ -186,7 +199,8 @@ func (r *Runner) process(ctx context.Context, msg events.SQSMessage) bool {
 		slog.String("event_id", env.ID),
 		slog.String("event_type", env.Type),
 	)
-	err = r.call(ctx, Record{Event: env, Message: msg, Logger: logger})
+	rec := Record{Event: env, Message: msg, Logger: logger}
+	err = r.call(ctx, rec)
 	var (
 		transient *TransientError
 		permanent *PermanentError
@@ -195,28 +209,77 @@ func (r *Runner) process(ctx context.Context, msg events.SQSMessage) bool {
 	switch {
 	case err == nil:
 		logOutcome(ctx, logger, OutcomeAcked, start, nil)
+		r.recordHop(ctx, rec, status.OutcomeOK, "", nil, start)
 		return true
 	case errors.As(err, &panicked):
 		logger.ErrorContext(ctx, "record handler panicked", slog.String("stack", panicked.stack))
 		logOutcome(ctx, logger, OutcomePanic, start, err)
+		r.recordHop(ctx, rec, status.OutcomeFailed, "Panic", err, start)
 		return false
 	// Transient before permanent: if a handler wraps one in the other,
 	// retrying is the choice that cannot lose the record.
 	case errors.As(err, &transient):
 		r.delay(ctx, logger, msg, transient.Delay)
 		logOutcome(ctx, logger, OutcomeRetry, start, err)
+		code := transient.Code
+		if code == "" {
+			code = awsCode(err)
+		}
+		r.recordHop(ctx, rec, status.OutcomeRetry, code, transient.Err, start)
 		return false
 	case errors.As(err, &permanent):
-		return r.deadLetter(ctx, logger, msg, DeadLetter{
+		acked := r.deadLetter(ctx, logger, msg, DeadLetter{
 			Code:      permanent.Code,
 			Message:   permanent.Err.Error(),
 			Function:  r.opts.Function,
 			EventType: env.Type,
 		}, start, err)
+		outcome := status.OutcomeDeadLettered
+		if !acked {
+			outcome = status.OutcomeFailed
+		}
+		r.recordHop(ctx, rec, outcome, permanent.Code, permanent.Err, start)
+		return acked
 	default:
 		logOutcome(ctx, logger, OutcomeFailed, start, err)
+		r.recordHop(ctx, rec, status.OutcomeFailed, awsCode(err), err, start)
 		return false
 	}
+}
+
+// hopTimeout bounds recording a hop, which runs even when the record's
+// own context has ended (its outcome is decided by then).
+const hopTimeout = 2 * time.Second
+
+// recordHop adds the record's handling to its request's hops. The hop is
+// for people: a failure to record it is logged, and never changes what
+// happens to the record.
+func (r *Runner) recordHop(ctx context.Context, rec Record, outcome status.Outcome, code string, cause error, start time.Time) {
+	if r.opts.Hops == nil || rec.Event.Subject == "" {
+		return
+	}
+	h := status.Hop{
+		Function: r.opts.Function, Event: rec.Event.Type, EventID: rec.Event.ID,
+		ReceiveCount: rec.ReceiveCount(), Outcome: outcome, Code: code,
+		Duration: time.Since(start), At: r.Now(), QueuedAt: rec.FirstReceived(),
+	}
+	if cause != nil {
+		h.Reason = cause.Error()
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hopTimeout)
+	defer cancel()
+	if err := r.opts.Hops.RecordHop(ctx, rec.Event.Subject, h); err != nil {
+		rec.Logger.WarnContext(ctx, "record hop in request history failed", slog.Any("error", err))
+	}
+}
+
+// awsCode is the AWS error code in err's chain, or "".
+func awsCode(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode()
+	}
+	return ""
 }
 
 // decode checks a record; on failure it returns the dead letter to send.
@@ -310,12 +373,16 @@ func logOutcome(ctx context.Context, logger *slog.Logger, outcome string, start 
 		slog.String("outcome", outcome),
 		slog.Int64("duration_ms", time.Since(start).Milliseconds()),
 	}
+	// A retry is routine (instances still pending, a throttle): INFO, so
+	// that WARN and above are what a person must look at.
 	level := slog.LevelInfo
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
-		level = slog.LevelWarn
-		if outcome == OutcomeFailed || outcome == OutcomePanic || outcome == OutcomeDeadLettered {
+		switch outcome {
+		case OutcomeFailed, OutcomePanic, OutcomeDeadLettered:
 			level = slog.LevelError
+		case OutcomeSkipped:
+			level = slog.LevelWarn
 		}
 	}
 	logger.LogAttrs(ctx, level, "record processed", attrs...)

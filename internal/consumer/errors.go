@@ -12,6 +12,9 @@ import (
 type TransientError struct {
 	Err   error
 	Delay time.Duration
+	// Code names the reason in the request's hops ("InstancesPending");
+	// empty takes the AWS error code of Err, if any.
+	Code string
 }
 
 // Transient wraps err as a TransientError with an optional redelivery
@@ -21,6 +24,13 @@ func Transient(err error, delay time.Duration) error {
 		err = errors.New("transient failure")
 	}
 	return &TransientError{Err: err, Delay: delay}
+}
+
+// TransientCode is Transient with a reason code for the request's hops.
+func TransientCode(code string, err error, delay time.Duration) error {
+	t := Transient(err, delay).(*TransientError)
+	t.Code = code
+	return t
 }
 
 func (e *TransientError) Error() string { return "transient: " + e.Err.Error() }

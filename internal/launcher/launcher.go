@@ -47,6 +47,8 @@ const sdkMaxAttempts = 1
 // Store is the part of the status store the launcher uses; *status.Dynamo
 // and *status.Bolt satisfy it.
 type Store interface {
+	// RecordHop keeps each record\'s handling in the request\'s history.
+	consumer.HopRecorder
 	Get(ctx context.Context, id string) (status.Request, error)
 	Advance(ctx context.Context, id string, t status.Transition) (status.Request, error)
 }
@@ -96,6 +98,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		DLQURL:   cfg.DLQURL,
 		Logger:   deps.Logger,
 		Clock:    deps.Clock,
+		Hops:     deps.Store,
 	}, h.launch)
 	if err != nil {
 		return nil, fmt.Errorf("launcher: %w", err)

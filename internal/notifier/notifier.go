@@ -78,6 +78,8 @@ func NotificationType(s status.Status) string {
 // Store is the part of the status store the notifier uses; *status.Dynamo
 // and *status.Bolt satisfy it.
 type Store interface {
+	// RecordHop keeps each record\'s handling in the request\'s history.
+	consumer.HopRecorder
 	Advance(ctx context.Context, id string, t status.Transition) (status.Request, error)
 	MarkNotified(ctx context.Context, id string) error
 }
@@ -118,6 +120,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		DLQURL:   cfg.DLQURL,
 		Logger:   deps.Logger,
 		Clock:    deps.Clock,
+		Hops:     deps.Store,
 	}, h.notify)
 	if err != nil {
 		return nil, fmt.Errorf("notifier: %w", err)

@@ -38,6 +38,9 @@ const (
 	// CodeInvalidPayload: an instance.launched record that names no
 	// instances or another request (dead-lettered).
 	CodeInvalidPayload = "InvalidPayload"
+	// CodeInstancesPending: a retry while instances are still starting,
+	// as the request's hops show it.
+	CodeInstancesPending = "InstancesPending"
 )
 
 // EC2API is the part of EC2 the watcher uses; *ec2.Client satisfies it.
@@ -57,6 +60,8 @@ type Publisher interface {
 // request, to leave alone one that is already closed. *status.Dynamo and
 // *status.Bolt satisfy it.
 type Store interface {
+	// RecordHop keeps each record\'s handling in the request\'s history.
+	consumer.HopRecorder
 	Get(ctx context.Context, id string) (status.Request, error)
 }
 
@@ -99,6 +104,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		DLQURL:   cfg.DLQURL,
 		Logger:   deps.Logger,
 		Clock:    deps.Clock,
+		Hops:     deps.Store,
 	}, h.watch)
 	if err != nil {
 		return nil, fmt.Errorf("watcher: %w", err)
@@ -227,7 +233,7 @@ func (h *Handler) watch(ctx context.Context, rec consumer.Record) error {
 		return h.timeout(ctx, rec, launched, spent)
 	}
 	rec.Logger.InfoContext(ctx, "instances not running yet", slog.Int("running", running), slog.Int("instances", len(ids)))
-	return consumer.Transient(fmt.Errorf("%d of %d instances of %s running", running, len(ids), launched.RequestID), h.delay(rec, now, deadline))
+	return consumer.TransientCode(CodeInstancesPending, fmt.Errorf("%d of %d instances of %s running", running, len(ids), launched.RequestID), h.delay(rec, now, deadline))
 }
 
 // delay is the backoff for this receive, but no later than just after the

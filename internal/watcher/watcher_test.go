@@ -94,6 +94,15 @@ type fakeStore struct {
 	reqs map[string]status.Request
 	err  error
 	gets int
+	hops []status.Hop
+}
+
+func (s *fakeStore) RecordHop(_ context.Context, id string, h status.Hop) error {
+	if _, ok := s.reqs[id]; !ok {
+		return status.ErrNotFound
+	}
+	s.hops = append(s.hops, h)
+	return nil
 }
 
 func (s *fakeStore) Get(_ context.Context, id string) (status.Request, error) {
