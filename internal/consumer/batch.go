@@ -225,7 +225,7 @@ func (r *Runner) process(ctx context.Context, msg events.SQSMessage) bool {
 		if code == "" {
 			code = awsCode(err)
 		}
-		r.recordHop(ctx, rec, status.OutcomeRetry, code, transient.Err, start)
+		r.recordHop(ctx, rec, status.OutcomeRetry, code, transient.Err, start, transient.Delay)
 		return false
 	case errors.As(err, &permanent):
 		acked := r.deadLetter(ctx, logger, msg, DeadLetter{
@@ -254,7 +254,7 @@ const hopTimeout = 2 * time.Second
 // recordHop adds the record's handling to its request's hops. The hop is
 // for people: a failure to record it is logged, and never changes what
 // happens to the record.
-func (r *Runner) recordHop(ctx context.Context, rec Record, outcome status.Outcome, code string, cause error, start time.Time) {
+func (r *Runner) recordHop(ctx context.Context, rec Record, outcome status.Outcome, code string, cause error, start time.Time, retryIn ...time.Duration) {
 	if r.opts.Hops == nil || rec.Event.Subject == "" {
 		return
 	}
@@ -265,6 +265,9 @@ func (r *Runner) recordHop(ctx context.Context, rec Record, outcome status.Outco
 	}
 	if cause != nil {
 		h.Reason = cause.Error()
+	}
+	if len(retryIn) > 0 {
+		h.RetryIn = min(retryIn[0], maxVisibility)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hopTimeout)
 	defer cancel()

@@ -100,6 +100,9 @@ type Hop struct {
 	// QueuedAt is when the record was first received from its queue, for
 	// the time it waited there (zero when unknown).
 	QueuedAt time.Time `json:"queuedAt,omitzero" dynamodbav:"queuedAt,omitempty"`
+	// RetryIn, on a retry, is when the record becomes visible again
+	// (zero: after its queue's visibility timeout).
+	RetryIn time.Duration `json:"retryInNs,omitempty" dynamodbav:"retryInNs,omitempty"`
 }
 
 // hopKey identifies a hop: a batch redelivered after a crash records the

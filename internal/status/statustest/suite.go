@@ -561,7 +561,7 @@ func testList(t *testing.T, s status.Store) {
 func equalHop(a, b status.Hop) bool {
 	return a.Function == b.Function && a.Event == b.Event && a.EventID == b.EventID &&
 		a.ReceiveCount == b.ReceiveCount && a.Outcome == b.Outcome && a.Code == b.Code &&
-		a.Reason == b.Reason && a.Duration == b.Duration && a.At.Equal(b.At) && a.QueuedAt.Equal(b.QueuedAt)
+		a.Reason == b.Reason && a.Duration == b.Duration && a.At.Equal(b.At) && a.QueuedAt.Equal(b.QueuedAt) && a.RetryIn == b.RetryIn
 }
 
 func mustRecordHop(t *testing.T, s status.Store, id string, h status.Hop) {
@@ -580,10 +580,10 @@ func testRecordHop(t *testing.T, s status.Store) {
 	retry := status.Hop{
 		Function: "watcher", Event: "instance.launched", EventID: "ev-1", ReceiveCount: 1,
 		Outcome: status.OutcomeRetry, Code: "Pending", Reason: "1 instance pending",
-		Duration: 3*time.Millisecond + 7, At: base.Add(2 * time.Second), QueuedAt: base.Add(time.Second),
+		Duration: 3*time.Millisecond + 7, At: base.Add(2 * time.Second), QueuedAt: base.Add(time.Second), RetryIn: 5 * time.Second,
 	}
 	done := retry
-	done.ReceiveCount, done.Outcome, done.Code, done.Reason, done.At = 2, status.OutcomeOK, "", "", base.Add(9*time.Second)
+	done.ReceiveCount, done.Outcome, done.Code, done.Reason, done.At, done.RetryIn = 2, status.OutcomeOK, "", "", base.Add(9*time.Second), 0
 	mustRecordHop(t, s, "hop", done)
 	mustRecordHop(t, s, "hop", retry)
 	mustRecordHop(t, s, "hop", retry)
