@@ -63,7 +63,9 @@ func Build(r Request, queues map[string]Queue, now time.Time) Timeline {
 		t.Steps = append(t.Steps, Step{At: h.At, Event: h.Event, What: "→ " + string(h.Status)})
 	}
 	for _, h := range r.Hops {
-		s := Step{At: h.At, Function: h.Function, Event: h.Event, Duration: h.Duration, What: hopWhat(h)}
+		// A hop is placed where its handling began: what it published
+		// came before the end it was recorded at.
+		s := Step{At: h.At.Add(-h.Duration), Function: h.Function, Event: h.Event, Duration: h.Duration, What: hopWhat(h)}
 		// Queue time belongs to the first receive; later ones waited out
 		// a retry, which the previous line shows.
 		if !h.QueuedAt.IsZero() && h.ReceiveCount <= 1 {
@@ -83,7 +85,8 @@ func Build(r Request, queues map[string]Queue, now time.Time) Timeline {
 
 // eventTime is about when the event a hop handled was published: the
 // latest step of the chain before its first receive that another function
-// (or a status change) made — the step that published it.
+// (or a status change) made — the step that published it. The queue time
+// it gives is a lower bound, short by at most that step's duration.
 func eventTime(r Request, h status.Hop) time.Time {
 	at := r.CreatedAt
 	for _, e := range r.History {
@@ -92,11 +95,23 @@ func eventTime(r Request, h status.Hop) time.Time {
 		}
 	}
 	for _, o := range r.Hops {
-		if o.Function != h.Function && o.Outcome == status.OutcomeOK && !o.At.After(h.QueuedAt) && o.At.After(at) {
-			at = o.At
+		// The publishing handling may end after its event's first
+		// receive: it published before it ended.
+		if o.Function == h.Function || o.Outcome != status.OutcomeOK || o.At.Add(-o.Duration).After(h.QueuedAt) {
+			continue
+		}
+		if published := minTime(o.At, h.QueuedAt); published.After(at) {
+			at = published
 		}
 	}
 	return at
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func hopWhat(h status.Hop) string {
