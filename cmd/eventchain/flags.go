@@ -47,6 +47,12 @@ func dataFlag(fs *flag.FlagSet, def string) *string {
 	return fs.String("data", def, "`directory` keeping localcloud's state (and under run the status store's); empty keeps it in memory")
 }
 
+// salvageFlag defines --salvage: start on a damaged data directory by
+// keeping what can be read, instead of refusing.
+func salvageFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("salvage", false, "when a state file under --data is damaged, keep what can be read, move the damaged file aside (it is never deleted) and log what was lost, instead of refusing to start")
+}
+
 // defaultPort is the port of a default host:port address, as the default
 // of a flag that takes only the port.
 func defaultPort(addr string) int {

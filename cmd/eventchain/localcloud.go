@@ -14,6 +14,7 @@ import (
 
 	"github.com/eventchain/eventchain/infra/localcloud"
 	ec2emu "github.com/eventchain/eventchain/infra/localcloud/ec2"
+	"github.com/eventchain/eventchain/infra/localcloud/storage"
 )
 
 // shutdownGrace bounds how long a stopping localcloud waits for requests
@@ -33,6 +34,7 @@ func parseLocalcloudFlags(args []string, stderr io.Writer) (localcloudConfig, er
 	fs := newFlagSet("localcloud", stderr)
 	addr := fs.String("addr", localcloud.DefaultAddr, "loopback `host:port` to serve on")
 	dataDir := dataFlag(fs, "")
+	salvage := salvageFlag(fs)
 	var ec2 ec2Flags
 	ec2.register(fs, 0)
 	terminateDelay := fs.Duration("ec2-terminate-delay", 0, "how long a terminating EC2 instance stays shutting-down")
@@ -60,6 +62,7 @@ func parseLocalcloudFlags(args []string, stderr io.Writer) (localcloudConfig, er
 	cfg.failures = ec2.faults
 	cfg.opts = localcloud.Options{
 		DataDir:                *dataDir,
+		Salvage:                *salvage,
 		EC2BootDelay:           ec2.bootDelay,
 		EC2TerminateDelay:      *terminateDelay,
 		EC2TerminatedRetention: *retention,
@@ -82,9 +85,13 @@ func runLocalcloud(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	cfg.opts.Logger = log
 
 	cloud, srv, l, err := localcloud.Listen(cfg.addr, cfg.opts)
 	if err != nil {
+		if dmg := (*storage.Damage)(nil); errors.As(err, &dmg) {
+			return fmt.Errorf("%w\nnothing was changed; start with --salvage to keep what can be read, move the damaged file aside and log what was lost", err)
+		}
 		return err
 	}
 	cfg.failures.apply(cloud.EC2)

@@ -1,11 +1,16 @@
 // Package localcloud is eventchain's local stand-in for the AWS services the
-// pipeline uses: SQS (AWS JSON 1.0), SNS and EC2 (query protocols) on one
-// HTTP endpoint, so the official SDK clients and the aws CLI talk to it
-// unchanged. It is generic: it knows nothing of eventchain.
+// pipeline uses: SQS (AWS JSON 1.0), SNS, EC2 and STS's GetCallerIdentity
+// (query protocols) on one HTTP endpoint, so the official SDK clients and
+// the aws CLI talk to it unchanged. It is generic: it knows nothing of
+// eventchain.
 //
-// Each service lives in its own package (sqs, sns, ec2); this package
-// builds them over one optional bbolt data directory and dispatches each
-// request to the service it is for. Use New to serve the Cloud from an
+// Each service lives in its own package (sqs, sns, ec2, sts) and keeps
+// only its behaviour; the wire — routing, decoding, encoding, errors in
+// each protocol, body limits — is package internal/awsproto. A request
+// for a service localcloud does not emulate gets an error in its own
+// protocol saying so. This package builds the services over one optional
+// bbolt data directory and dispatches each request to the service it is
+// for. Use New to serve the Cloud from an
 // http.Server of your own, or Listen to bind a loopback address and serve
 // it in the background. The emulator has no authentication, so Listen
 // refuses addresses other machines can reach (CheckLoopback).

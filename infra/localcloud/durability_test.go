@@ -102,7 +102,13 @@ type cloudProcess struct {
 // directory and waits until it prints its endpoint.
 func startCloudProcess(t *testing.T, addr, dataDir string) (*cloudProcess, backend) {
 	t.Helper()
-	cmd := exec.Command(eventchainBinary(t), "localcloud", "--data", dataDir, "--addr", addr)
+	return startCommand(t, exec.Command(eventchainBinary(t), "localcloud", "--data", dataDir, "--addr", addr), addr, dataDir)
+}
+
+// startCommand starts cmd, an `eventchain localcloud` serving addr, and
+// waits until it prints its endpoint.
+func startCommand(t *testing.T, cmd *exec.Cmd, addr, dataDir string) (*cloudProcess, backend) {
+	t.Helper()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -3,25 +3,27 @@ package localcloud
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
 
 	"github.com/eventchain/eventchain/infra/localcloud/ec2"
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 	"github.com/eventchain/eventchain/infra/localcloud/sns"
 	"github.com/eventchain/eventchain/infra/localcloud/sqs"
+	"github.com/eventchain/eventchain/infra/localcloud/storage"
+	"github.com/eventchain/eventchain/infra/localcloud/sts"
 )
 
 // Defaults shared with the rest of the project (docs/architecture.md, "Names").
 const (
 	DefaultAddr      = "127.0.0.1:4566"
-	DefaultAccountID = "123456789012"
-	DefaultRegion    = "us-east-1"
+	DefaultAccountID = awsproto.DefaultAccountID
+	DefaultRegion    = awsproto.DefaultRegion
 )
 
 // SNS delivers to the SQS service in-process, through every interface
@@ -37,7 +39,14 @@ var (
 type Options struct {
 	// DataDir, when set, keeps every acknowledged change on disk there;
 	// empty keeps state in memory.
-	DataDir   string
+	DataDir string
+	// Salvage, when a state file in DataDir is damaged, keeps what can be
+	// read of it, moves the file aside and logs what was lost, instead of
+	// refusing to start.
+	Salvage bool
+	// Logger receives what the storage layer finds and does: damage
+	// salvaged, a crash's incomplete last write dropped, failed writes.
+	Logger    *slog.Logger
 	AccountID string
 	Region    string
 	// BaseURL is the URL clients reach the emulator at; it appears in queue
@@ -54,25 +63,29 @@ type Options struct {
 	EC2RateLimit           float64
 	EC2Burst               int
 	Clock                  func() time.Time
+	// Limits bound what clients may hold: body memory (whatever serves
+	// the Cloud) and connections and read deadlines (Listen's server).
+	Limits Limits
 }
 
-// Cloud is one emulator instance: the three services behind one handler.
+// Cloud is one emulator instance: the services behind one handler.
 type Cloud struct {
-	opts Options
-	db   *bbolt.DB
-	SQS  *sqs.Service
-	SNS  *sns.Service
-	EC2  *ec2.Service
+	opts    Options
+	db      *bbolt.DB
+	storage *storage.State // nil in memory
+	lock    *os.File       // the data directory's lock; nil in memory
+	router  *awsproto.Router
+	SQS     *sqs.Service
+	SNS     *sns.Service
+	EC2     *ec2.Service
+	STS     *sts.Service
 }
 
 // New creates a Cloud, loading any state kept under opts.DataDir.
 func New(opts Options) (*Cloud, error) {
-	if opts.AccountID == "" {
-		opts.AccountID = DefaultAccountID
-	}
-	if opts.Region == "" {
-		opts.Region = DefaultRegion
-	}
+	acct := awsproto.Account{ID: opts.AccountID, Region: opts.Region}.OrDefault()
+	opts.AccountID, opts.Region = acct.ID, acct.Region
+	opts.Limits = opts.Limits.orDefault()
 	if opts.BaseURL == "" {
 		opts.BaseURL = "http://" + DefaultAddr
 	}
@@ -84,74 +97,54 @@ func New(opts Options) (*Cloud, error) {
 		if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
 			return nil, fmt.Errorf("localcloud data dir: %w", err)
 		}
-		db, err := bbolt.Open(filepath.Join(opts.DataDir, "localcloud.db"), 0o600, &bbolt.Options{Timeout: 5 * time.Second})
+		lock, err := lockDataDir(opts.DataDir)
 		if err != nil {
-			return nil, fmt.Errorf("open localcloud state: %w", err)
+			return nil, err
+		}
+		c.lock = lock
+		c.storage = storage.NewState(opts.Logger)
+		db, err := storage.OpenDB(opts.DataDir, storage.OpenOptions{Salvage: opts.Salvage, State: c.storage, Now: opts.Clock})
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("open localcloud state: %w", err), c.Close())
 		}
 		c.db = db
 	}
 	var err error
-	if c.SQS, err = sqs.New(sqs.Options{AccountID: opts.AccountID, Region: opts.Region, BaseURL: opts.BaseURL, DB: c.db, Clock: opts.Clock}); err != nil {
+	if c.SQS, err = sqs.New(sqs.Options{AccountID: opts.AccountID, Region: opts.Region, BaseURL: opts.BaseURL, DB: c.db, State: c.storage, Salvage: opts.Salvage, Clock: opts.Clock}); err != nil {
 		return nil, errors.Join(fmt.Errorf("localcloud sqs: %w", err), c.Close())
 	}
-	if c.SNS, err = sns.New(sns.Options{AccountID: opts.AccountID, Region: opts.Region, BaseURL: opts.BaseURL, DB: c.db, Clock: opts.Clock, Queues: c.SQS}); err != nil {
+	if c.SNS, err = sns.New(sns.Options{AccountID: opts.AccountID, Region: opts.Region, BaseURL: opts.BaseURL, DB: c.db, State: c.storage, Clock: opts.Clock, Queues: c.SQS}); err != nil {
 		return nil, errors.Join(fmt.Errorf("localcloud sns: %w", err), c.Close())
 	}
-	if c.EC2, err = ec2.New(ec2.Options{AccountID: opts.AccountID, Region: opts.Region, BaseURL: opts.BaseURL, DB: c.db, Clock: opts.Clock,
+	if c.EC2, err = ec2.New(ec2.Options{AccountID: opts.AccountID, Region: opts.Region, DB: c.db, State: c.storage, Clock: opts.Clock,
 		BootDelay: opts.EC2BootDelay, TerminateDelay: opts.EC2TerminateDelay, TerminatedRetention: opts.EC2TerminatedRetention,
 		NotFoundFor: opts.EC2NotFoundFor, RateLimit: opts.EC2RateLimit, Burst: opts.EC2Burst}); err != nil {
 		return nil, errors.Join(fmt.Errorf("localcloud ec2: %w", err), c.Close())
 	}
+	c.STS = sts.New(sts.Options{AccountID: opts.AccountID, Region: opts.Region})
+	c.router = awsproto.NewRouter(opts.Limits.body(), c.SQS.API(), c.SNS.API(), c.EC2.API(), c.STS.API())
 	return c, nil
 }
 
 // ServeHTTP dispatches a request to the service it is for: SQS by its
-// X-Amz-Target header, SNS and EC2 by the SigV4 credential scope, falling
-// back to the query Action.
+// X-Amz-Target header, a CBOR service by its path, query services by the
+// SigV4 credential scope, falling back to the API Version (package
+// awsproto). A request for none of them gets an error in its own protocol
+// that says what was not understood.
 func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch service(r) {
-	case "sqs":
-		c.SQS.ServeHTTP(w, r)
-	case "sns":
-		c.SNS.ServeHTTP(w, r)
-	case "ec2":
-		c.EC2.ServeHTTP(w, r)
-	default:
-		http.Error(w, "localcloud: cannot tell which service this request is for", http.StatusBadRequest)
+	if r.URL.Path == HealthPath {
+		c.serveHealth(w, r)
+		return
 	}
-}
-
-func service(r *http.Request) string {
-	if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonSQS.") {
-		return "sqs"
-	}
-	// Authorization: AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/sns/aws4_request, ...
-	if _, after, ok := strings.Cut(r.Header.Get("Authorization"), "Credential="); ok {
-		scope, _, _ := strings.Cut(after, ",")
-		if parts := strings.Split(scope, "/"); len(parts) == 5 {
-			switch parts[3] {
-			case "sqs", "sns", "ec2":
-				return parts[3]
-			}
-		}
-	}
-	if err := r.ParseForm(); err == nil {
-		switch r.Form.Get("Version") {
-		case "2010-03-31":
-			return "sns"
-		case "2016-11-15":
-			return "ec2"
-		case "2012-11-05":
-			return "sqs"
-		}
-	}
-	return ""
+	c.router.ServeHTTP(w, r)
 }
 
 // Listen binds addr, which must be a loopback address (CheckLoopback),
 // and serves the Cloud on it in the background, setting BaseURL from the
-// bound address when it was not configured. The server ends long polls
-// when it shuts down (EndLongPolls), so Shutdown does not wait for them.
+// bound address when it was not configured. The server holds under
+// hostile clients within Options.Limits (read deadlines, an idle timeout,
+// caps on connections and body memory), and ends long polls when it shuts
+// down (EndLongPolls), so Shutdown does not wait for them.
 // Shut the server down, then Close the Cloud.
 func Listen(addr string, opts Options) (*Cloud, *http.Server, net.Listener, error) {
 	if err := CheckLoopback(addr); err != nil {
@@ -169,9 +162,8 @@ func Listen(addr string, opts Options) (*Cloud, *http.Server, net.Listener, erro
 		l.Close()
 		return nil, nil, nil, err
 	}
-	srv := &http.Server{Handler: c, ReadHeaderTimeout: 10 * time.Second}
-	srv.RegisterOnShutdown(c.EndLongPolls)
-	go srv.Serve(l) //nolint:errcheck // Serve returns when the listener closes
+	srv := c.server()
+	go srv.Serve(limitListener(l, c.opts.Limits.MaxConns)) //nolint:errcheck // Serve returns when the listener closes
 	return c, srv, l, nil
 }
 
@@ -219,6 +211,9 @@ func (c *Cloud) Close() error {
 	}
 	if c.db != nil {
 		errs = append(errs, c.db.Close())
+	}
+	if c.lock != nil {
+		errs = append(errs, c.lock.Close()) // closing releases the lock
 	}
 	return errors.Join(errs...)
 }

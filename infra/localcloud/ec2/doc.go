@@ -20,4 +20,10 @@
 // DryRunOperation 412, RequestLimitExceeded and Unavailable 503,
 // InsufficientInstanceCapacity and InternalError 500. The Go SDK retries
 // RequestLimitExceeded (a throttle code) and every 500/503.
+//
+// Files: ec2.go declares the service and its operation table, query.go
+// reads and validates the inputs, xml.go shapes the outputs, errors.go
+// the errors; model.go is the model of instances and their states,
+// instances.go the operations on them, faults.go injected failures,
+// store.go the state on disk.
 package ec2

@@ -1,20 +1,17 @@
 package ec2
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/xml"
-	"fmt"
 	"math"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
 	"golang.org/x/time/rate"
 
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 	"github.com/eventchain/eventchain/infra/localcloud/stats"
+	"github.com/eventchain/eventchain/infra/localcloud/storage"
 )
 
 // Defaults for Options fields left zero.
@@ -22,8 +19,6 @@ const (
 	// DefaultTerminatedRetention is how long a terminated instance stays
 	// describable; AWS keeps them for about an hour.
 	DefaultTerminatedRetention = time.Hour
-	defaultAccountID           = "123456789012"
-	defaultRegion              = "us-east-1"
 	// maxRequestBytes bounds a request body; EC2 query requests are small
 	// (user data is at most 16 KiB before base64).
 	maxRequestBytes = 1 << 20
@@ -33,12 +28,11 @@ const (
 type Options struct {
 	AccountID string
 	Region    string
-	// BaseURL is the emulator's externally visible URL, e.g.
-	// http://127.0.0.1:4566 (SQS queue URLs are built from it).
-	BaseURL string
 	// DB, when set, makes every acknowledged change durable; nil keeps
 	// state in memory.
-	DB    *bbolt.DB
+	DB *bbolt.DB
+	// State reports failed writes and injects them in tests.
+	State *storage.State
 	Clock func() time.Time
 	// BootDelay is how long an instance stays pending before it runs; zero
 	// makes it running on the next describe (RunInstances itself always
@@ -80,16 +74,15 @@ type Service struct {
 	nextSeq      uint64
 	faults       []fault
 	imageFaults  map[string]StateReason
+
+	wire   *awsproto.Service
+	router *awsproto.Router // for ServeHTTP on the service alone
 }
 
 // New creates the service, loading any state kept in opts.DB.
 func New(opts Options) (*Service, error) {
-	if opts.AccountID == "" {
-		opts.AccountID = defaultAccountID
-	}
-	if opts.Region == "" {
-		opts.Region = defaultRegion
-	}
+	acct := awsproto.Account{ID: opts.AccountID, Region: opts.Region}.OrDefault()
+	opts.AccountID, opts.Region = acct.ID, acct.Region
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
@@ -105,6 +98,8 @@ func New(opts Options) (*Service, error) {
 		imageFaults:  map[string]StateReason{},
 		nextSeq:      1,
 	}
+	s.wire = s.api()
+	s.router = awsproto.NewRouter(awsproto.Limits{}, s.wire)
 	if opts.RateLimit > 0 {
 		burst := opts.Burst
 		if burst <= 0 {
@@ -113,7 +108,7 @@ func New(opts Options) (*Service, error) {
 		s.limiter = rate.NewLimiter(rate.Limit(opts.RateLimit), burst)
 	}
 	if opts.DB != nil {
-		st, err := openStore(opts.DB)
+		st, err := openStore(opts.DB, opts.State)
 		if err != nil {
 			return nil, err
 		}
@@ -138,84 +133,36 @@ func New(opts Options) (*Service, error) {
 }
 
 // ServeHTTP answers one API request.
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	requestID := newRequestID()
-	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
-	if err := r.ParseForm(); err != nil {
-		s.writeError(w, requestID, errorf("MalformedQueryString", "The request could not be parsed: %v", err))
-		return
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// API is the service's declaration to the wire layer.
+func (s *Service) API() *awsproto.Service { return s.wire }
+
+// api declares EC2 on the wire: EC2's query protocol, version
+// 2016-11-15, every call through the rate limit.
+func (s *Service) api() *awsproto.Service {
+	return &awsproto.Service{
+		Name:      "ec2",
+		Protocols: []awsproto.Protocol{awsproto.EC2Query{Version: "2016-11-15", Namespace: xmlns}},
+		MaxBody:   maxRequestBytes,
+		Counters:  &s.counters,
+		Admit:     s.admit,
+		Ops: []awsproto.Operation{
+			awsproto.Op("RunInstances", s.runInstances),
+			awsproto.Op("DescribeInstances", s.describeInstances),
+			awsproto.Op("TerminateInstances", s.terminateInstances),
+		},
 	}
-	action := r.Form.Get("Action")
-	opName := action
-	if !supported(action) {
-		opName = "Unsupported"
-	}
-	op := s.counters.Op(opName)
-	op.Calls.Add(1)
+}
+
+// admit applies the API rate limit, which every call counts against,
+// valid or not.
+func (s *Service) admit(op string) *awsproto.Error {
 	if s.limiter != nil && !s.limiter.AllowN(s.opts.Clock(), 1) {
-		op.Throttled.Add(1)
-		op.Errors.Add(1)
-		s.writeError(w, requestID, throttled())
-		return
+		s.counters.Op(op).Throttled.Add(1)
+		return throttled()
 	}
-	resp, aerr := s.handle(action, r.Form, requestID)
-	if aerr != nil {
-		op.Errors.Add(1)
-		s.writeError(w, requestID, aerr)
-		return
-	}
-	s.writeXML(w, http.StatusOK, resp)
-}
-
-func supported(action string) bool {
-	switch action {
-	case "RunInstances", "DescribeInstances", "TerminateInstances":
-		return true
-	}
-	return false
-}
-
-func (s *Service) handle(action string, form url.Values, requestID string) (any, *apiError) {
-	switch action {
-	case "RunInstances":
-		req, aerr := parseRun(form)
-		if aerr != nil {
-			return nil, aerr
-		}
-		return s.runInstances(req, requestID)
-	case "DescribeInstances":
-		req, aerr := parseDescribe(form)
-		if aerr != nil {
-			return nil, aerr
-		}
-		return s.describeInstances(req, requestID)
-	case "TerminateInstances":
-		req, aerr := parseTerminate(form)
-		if aerr != nil {
-			return nil, aerr
-		}
-		return s.terminateInstances(req, requestID)
-	case "":
-		return nil, missingParam("Action")
-	}
-	return nil, errorf("InvalidAction", "The action %s is not valid for this web service.", action)
-}
-
-func (s *Service) writeError(w http.ResponseWriter, requestID string, aerr *apiError) {
-	s.writeXML(w, aerr.Status, errorResponse{Errors: []xmlError{{Code: aerr.Code, Message: aerr.Message}}, RequestID: requestID})
-}
-
-func (s *Service) writeXML(w http.ResponseWriter, status int, v any) {
-	body, err := xml.Marshal(v)
-	if err != nil {
-		// Our response types always marshal; this guards a programming error.
-		http.Error(w, "marshal response: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(xml.Header))
-	_, _ = w.Write(body)
+	return nil
 }
 
 // Counters returns the service's counters: per operation (Calls, Errors,
@@ -225,20 +172,3 @@ func (s *Service) Counters() *stats.Counters { return &s.counters }
 // Close stops background work. The service runs none (states are computed
 // from timestamps), so it only exists to match the other services.
 func (s *Service) Close() error { return nil }
-
-// newID returns prefix + 17 lowercase hex digits, the long EC2 id format.
-func newID(prefix string) string {
-	var b [9]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return prefix + hex.EncodeToString(b[:])[:17]
-}
-
-// newRequestID returns a UUID-shaped request id, as EC2 answers.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return fmt.Sprintf("%s-%s-%s-%s-%s", h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
-}

@@ -4,16 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 )
-
-// apiError is an error answered to the client in the EC2 error shape.
-type apiError struct {
-	Status  int
-	Code    string
-	Message string
-}
-
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
 // serverCodes are the error codes AWS answers with a 5xx status; every other
 // code is a client error (400), except DryRunOperation (412).
@@ -39,27 +32,27 @@ func statusFor(code string) int {
 	return http.StatusBadRequest
 }
 
-func errorf(code, format string, args ...any) *apiError {
-	return &apiError{Status: statusFor(code), Code: code, Message: fmt.Sprintf(format, args...)}
+func errorf(code, format string, args ...any) *awsproto.Error {
+	return awsproto.Errorf(statusFor(code), code, format, args...)
 }
 
-func invalidValue(param, value string) *apiError {
+func invalidValue(param, value string) *awsproto.Error {
 	return errorf("InvalidParameterValue", "Invalid value '%s' for %s.", value, param)
 }
 
-func missingParam(param string) *apiError {
+func missingParam(param string) *awsproto.Error {
 	return errorf("MissingParameter", "The request must contain the parameter %s", param)
 }
 
-func dryRunOK() *apiError {
+func dryRunOK() *awsproto.Error {
 	return errorf("DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
 }
 
-func throttled() *apiError {
+func throttled() *awsproto.Error {
 	return errorf("RequestLimitExceeded", "Request limit exceeded.")
 }
 
-func instancesNotFound(ids []string) *apiError {
+func instancesNotFound(ids []string) *awsproto.Error {
 	if len(ids) == 1 {
 		return errorf("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", ids[0])
 	}

@@ -1,5 +1,7 @@
 package ec2
 
+import "github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
+
 // fault is an injected error: the next Remaining calls of Action answer
 // Code instead of doing their work.
 type fault struct {
@@ -51,7 +53,7 @@ func (s *Service) ClearFailures() {
 
 // takeFault consumes the first pending fault for action, if any. The
 // caller holds s.mu.
-func (s *Service) takeFault(action, instanceType string) *apiError {
+func (s *Service) takeFault(action, instanceType string) *awsproto.Error {
 	for i := range s.faults {
 		f := &s.faults[i]
 		if f.Action != action || f.Remaining == 0 {

@@ -1,12 +1,15 @@
 package ec2
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 )
 
 // Network defaults for instances launched without a subnet: the account's
@@ -16,7 +19,7 @@ const (
 	defaultSubnetID = "subnet-0a1b2c3d4e5f60718"
 )
 
-func (s *Service) runInstances(req *runRequest, requestID string) (any, *apiError) {
+func (s *Service) runInstances(_ context.Context, req *runRequest) (*runResponse, *awsproto.Error) {
 	if req.DryRun {
 		return nil, dryRunOK()
 	}
@@ -32,14 +35,14 @@ func (s *Service) runInstances(req *runRequest, requestID string) (any, *apiErro
 			if res.Fingerprint != fp {
 				return nil, errorf("IdempotentParameterMismatch", "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).")
 			}
-			return s.reservationResponse(res, requestID, now, false), nil
+			return s.reservationResponse(res, now, false), nil
 		}
 	}
 	if aerr := s.takeFault("RunInstances", req.InstanceType); aerr != nil {
 		return nil, aerr
 	}
 
-	res := &reservation{ID: newID("r-"), OwnerID: s.opts.AccountID, ClientToken: req.ClientToken, Fingerprint: fp}
+	res := &reservation{ID: awsproto.HexID("r-"), OwnerID: s.opts.AccountID, ClientToken: req.ClientToken, Fingerprint: fp}
 	subnet, vpc := req.SubnetID, defaultVpcID
 	if subnet == "" {
 		subnet = defaultSubnetID
@@ -48,7 +51,7 @@ func (s *Service) runInstances(req *runRequest, requestID string) (any, *apiErro
 	for i := range req.MaxCount {
 		seq := s.nextSeq + uint64(i)
 		in := &instance{
-			ID:             newID("i-"),
+			ID:             awsproto.HexID("i-"),
 			Seq:            seq,
 			ReservationID:  res.ID,
 			ImageID:        req.ImageID,
@@ -86,13 +89,13 @@ func (s *Service) runInstances(req *runRequest, requestID string) (any, *apiErro
 		s.tokens[res.ClientToken] = res
 	}
 	s.counters.Resource("instances").In.Add(int64(len(launched)))
-	return s.reservationResponse(res, requestID, now, true), nil
+	return s.reservationResponse(res, now, true), nil
 }
 
 // reservationResponse renders a RunInstances answer. A fresh launch always
 // reads pending, as on AWS, even when the boot delay is zero.
-func (s *Service) reservationResponse(res *reservation, requestID string, now time.Time, fresh bool) runResponse {
-	out := runResponse{Xmlns: xmlns, RequestID: requestID, xmlReservation: xmlReservation{ReservationID: res.ID, OwnerID: res.OwnerID}}
+func (s *Service) reservationResponse(res *reservation, now time.Time, fresh bool) *runResponse {
+	out := &runResponse{xmlReservation: xmlReservation{ReservationID: res.ID, OwnerID: res.OwnerID}}
 	for _, id := range res.InstanceIDs {
 		in := s.instances[id]
 		st := in.stateAt(now, s.timing)
@@ -114,7 +117,7 @@ func (s *Service) young(in *instance, now time.Time) bool {
 	return s.opts.NotFoundFor > 0 && now.Sub(in.LaunchTime) < s.opts.NotFoundFor
 }
 
-func (s *Service) describeInstances(req *describeRequest, requestID string) (any, *apiError) {
+func (s *Service) describeInstances(_ context.Context, req *describeRequest) (*describeResponse, *awsproto.Error) {
 	if req.DryRun {
 		return nil, dryRunOK()
 	}
@@ -144,42 +147,45 @@ func (s *Service) describeInstances(req *describeRequest, requestID string) (any
 		candidates = s.order
 	}
 
-	var after uint64
+	var after *uint64
 	if req.NextToken != "" {
-		var ok bool
-		if after, ok = decodeToken(req.NextToken); !ok {
+		seq, ok := decodeToken(req.NextToken)
+		if !ok {
 			return nil, errorf("InvalidParameterValue", "The token '%s' is invalid.", req.NextToken)
 		}
+		after = &seq
 	}
 	limit := req.MaxResults
 	if limit == 0 && req.NextToken != "" {
 		limit = 1000
 	}
 
-	out := describeResponse{Xmlns: xmlns, RequestID: requestID}
-	byReservation := map[string]int{}
-	count := 0
+	type seen struct {
+		in *instance
+		st observed
+	}
+	var matching []seen
 	for _, in := range candidates {
-		if in.Seq <= after {
-			continue
-		}
 		st := in.stateAt(now, s.timing)
 		if st.Gone || (len(req.InstanceIDs) == 0 && s.young(in, now)) || !in.matches(req.Filters, st, s.opts.AccountID) {
 			continue
 		}
-		if limit > 0 && count == limit {
-			out.NextToken = encodeToken(after)
-			break
-		}
-		after = in.Seq
-		count++
-		i, ok := byReservation[in.ReservationID]
+		matching = append(matching, seen{in, st})
+	}
+	page, more := awsproto.Page(matching, func(m seen) uint64 { return m.in.Seq }, after, limit)
+	out := &describeResponse{}
+	if more {
+		out.NextToken = encodeToken(page[len(page)-1].in.Seq)
+	}
+	byReservation := map[string]int{}
+	for _, m := range page {
+		i, ok := byReservation[m.in.ReservationID]
 		if !ok {
 			i = len(out.Reservations)
-			byReservation[in.ReservationID] = i
-			out.Reservations = append(out.Reservations, xmlReservation{ReservationID: in.ReservationID, OwnerID: s.opts.AccountID})
+			byReservation[m.in.ReservationID] = i
+			out.Reservations = append(out.Reservations, xmlReservation{ReservationID: m.in.ReservationID, OwnerID: s.opts.AccountID})
 		}
-		out.Reservations[i].Instances = append(out.Reservations[i].Instances, in.toXML(st))
+		out.Reservations[i].Instances = append(out.Reservations[i].Instances, m.in.toXML(m.st))
 	}
 	return out, nil
 }
@@ -215,7 +221,7 @@ func decodeToken(tok string) (uint64, bool) {
 	return n, err == nil
 }
 
-func (s *Service) terminateInstances(req *terminateRequest, requestID string) (any, *apiError) {
+func (s *Service) terminateInstances(_ context.Context, req *terminateRequest) (*terminateResponse, *awsproto.Error) {
 	if req.DryRun {
 		return nil, dryRunOK()
 	}
@@ -239,7 +245,7 @@ func (s *Service) terminateInstances(req *terminateRequest, requestID string) (a
 		return nil, aerr
 	}
 
-	out := terminateResponse{Xmlns: xmlns, RequestID: requestID}
+	out := &terminateResponse{}
 	var changed []*instance
 	for _, in := range targets {
 		prev := in.stateAt(now, s.timing)

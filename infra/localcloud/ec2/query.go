@@ -5,20 +5,18 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 )
 
 // The EC2 query protocol flattens every list: InstanceId.1, InstanceId.2,
-// Filter.1.Name, Filter.1.Value.1, TagSpecification.1.Tag.1.Key. Indexes
-// start at 1; the parsers below read members in index order and ignore gaps.
-
-// maxListMembers bounds how many members of one list a request may carry, so
-// that a hostile request cannot make the parser do unbounded work.
-const maxListMembers = 1000
+// Filter.1.Name, Filter.1.Value.1, TagSpecification.1.Tag.1.Key. The
+// parsers below read members in index order (awsproto.Form) and ignore
+// gaps.
 
 // Limits AWS documents for the parameters we validate.
 const (
@@ -101,78 +99,35 @@ type terminateRequest struct {
 	DryRun      bool
 }
 
-// indexes returns, in increasing order, the indexes N for which some key is
-// prefix.N or starts with prefix.N. (each at most once).
-func indexes(form url.Values, prefix string) ([]int, *apiError) {
-	seen := map[int]bool{}
-	for key := range form {
-		rest, ok := strings.CutPrefix(key, prefix+".")
-		if !ok {
-			continue
-		}
-		num, _, _ := strings.Cut(rest, ".")
-		n, err := strconv.Atoi(num)
-		if err != nil || n < 1 || num[0] == '0' || num[0] == '+' {
-			return nil, errorf("InvalidParameterValue", "Invalid list index in parameter %s", key)
-		}
-		seen[n] = true
-		if len(seen) > maxListMembers {
-			return nil, errorf("InvalidParameterValue", "Too many members in list %s", prefix)
-		}
+// FromQuery reads and validates a RunInstances call.
+func (r *runRequest) FromQuery(f awsproto.Form) *awsproto.Error {
+	parsed, e := parseRun(f)
+	if e == nil {
+		*r = *parsed
 	}
-	out := make([]int, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out, nil
+	return e
 }
 
-// stringList reads the flat list prefix.1, prefix.2, ….
-func stringList(form url.Values, prefix string) ([]string, *apiError) {
-	idx, aerr := indexes(form, prefix)
-	if aerr != nil {
-		return nil, aerr
+// FromQuery reads and validates a DescribeInstances call.
+func (d *describeRequest) FromQuery(f awsproto.Form) *awsproto.Error {
+	parsed, e := parseDescribe(f)
+	if e == nil {
+		*d = *parsed
 	}
-	out := make([]string, 0, len(idx))
-	for _, n := range idx {
-		key := prefix + "." + strconv.Itoa(n)
-		if _, ok := form[key]; !ok {
-			return nil, errorf("InvalidParameterValue", "Unexpected parameter under %s", prefix)
-		}
-		out = append(out, form.Get(key))
-	}
-	return out, nil
+	return e
 }
 
-func boolParam(form url.Values, name string) (bool, *apiError) {
-	v, ok := form[name]
-	if !ok {
-		return false, nil
+// FromQuery reads and validates a TerminateInstances call.
+func (t *terminateRequest) FromQuery(f awsproto.Form) *awsproto.Error {
+	parsed, e := parseTerminate(f)
+	if e == nil {
+		*t = *parsed
 	}
-	switch strings.ToLower(v[0]) {
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	}
-	return false, invalidValue(name, v[0])
-}
-
-func intParam(form url.Values, name string) (int, bool, *apiError) {
-	v, ok := form[name]
-	if !ok {
-		return 0, false, nil
-	}
-	n, err := strconv.Atoi(v[0])
-	if err != nil {
-		return 0, true, invalidValue(name, v[0])
-	}
-	return n, true, nil
+	return e
 }
 
 // parseRun reads and validates a RunInstances call.
-func parseRun(form url.Values) (*runRequest, *apiError) {
+func parseRun(form awsproto.Form) (*runRequest, *awsproto.Error) {
 	r := &runRequest{
 		ImageID:      form.Get("ImageId"),
 		InstanceType: form.Get("InstanceType"),
@@ -181,8 +136,8 @@ func parseRun(form url.Values) (*runRequest, *apiError) {
 		ClientToken:  form.Get("ClientToken"),
 		UserData:     form.Get("UserData"),
 	}
-	var aerr *apiError
-	if r.DryRun, aerr = boolParam(form, "DryRun"); aerr != nil {
+	var aerr *awsproto.Error
+	if r.DryRun, aerr = form.Bool("DryRun"); aerr != nil {
 		return nil, aerr
 	}
 	if r.ImageID == "" {
@@ -197,14 +152,14 @@ func parseRun(form url.Values) (*runRequest, *apiError) {
 	if _, ok := instanceTypes[r.InstanceType]; !ok {
 		return nil, invalidValue("InstanceType", r.InstanceType)
 	}
-	minCount, ok, aerr := intParam(form, "MinCount")
+	minCount, ok, aerr := form.Int("MinCount")
 	if aerr != nil {
 		return nil, aerr
 	}
 	if !ok {
 		return nil, missingParam("MinCount")
 	}
-	maxCount, ok, aerr := intParam(form, "MaxCount")
+	maxCount, ok, aerr := form.Int("MaxCount")
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -228,7 +183,7 @@ func parseRun(form url.Values) (*runRequest, *apiError) {
 	if r.SubnetID != "" && !subnetIDPattern.MatchString(r.SubnetID) {
 		return nil, errorf("InvalidSubnetID.Malformed", "Invalid id: \"%s\" (expecting \"subnet-...\")", r.SubnetID)
 	}
-	if r.SecurityGroupIDs, aerr = stringList(form, "SecurityGroupId"); aerr != nil {
+	if r.SecurityGroupIDs, aerr = form.List("SecurityGroupId"); aerr != nil {
 		return nil, aerr
 	}
 	for _, g := range r.SecurityGroupIDs {
@@ -253,8 +208,8 @@ func parseRun(form url.Values) (*runRequest, *apiError) {
 
 // parseTagSpecs reads TagSpecification.N.ResourceType and
 // TagSpecification.N.Tag.M.Key/Value.
-func parseTagSpecs(form url.Values, r *runRequest) *apiError {
-	specs, aerr := indexes(form, "TagSpecification")
+func parseTagSpecs(form awsproto.Form, r *runRequest) *awsproto.Error {
+	specs, aerr := form.Indexes("TagSpecification")
 	if aerr != nil {
 		return aerr
 	}
@@ -277,7 +232,7 @@ func parseTagSpecs(form url.Values, r *runRequest) *apiError {
 			return errorf("InvalidParameterValue", "The same resource type may not be specified more than once in tag specifications: %s", rt)
 		}
 		seenType[rt] = true
-		tags, aerr := indexes(form, prefix+".Tag")
+		tags, aerr := form.Indexes(prefix + ".Tag")
 		if aerr != nil {
 			return aerr
 		}
@@ -301,7 +256,7 @@ func parseTagSpecs(form url.Values, r *runRequest) *apiError {
 	return nil
 }
 
-func validateTag(t tag) *apiError {
+func validateTag(t tag) *awsproto.Error {
 	switch {
 	case t.Key == "":
 		return errorf("InvalidParameterValue", "Tag key cannot be empty.")
@@ -316,8 +271,8 @@ func validateTag(t tag) *apiError {
 }
 
 // parseInstanceIDs reads InstanceId.N, refusing malformed ids.
-func parseInstanceIDs(form url.Values) ([]string, *apiError) {
-	ids, aerr := stringList(form, "InstanceId")
+func parseInstanceIDs(form awsproto.Form) ([]string, *awsproto.Error) {
+	ids, aerr := form.List("InstanceId")
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -343,16 +298,16 @@ func dedupe(ids []string) []string {
 }
 
 // parseDescribe reads and validates a DescribeInstances call.
-func parseDescribe(form url.Values) (*describeRequest, *apiError) {
+func parseDescribe(form awsproto.Form) (*describeRequest, *awsproto.Error) {
 	d := &describeRequest{NextToken: form.Get("NextToken")}
-	var aerr *apiError
-	if d.DryRun, aerr = boolParam(form, "DryRun"); aerr != nil {
+	var aerr *awsproto.Error
+	if d.DryRun, aerr = form.Bool("DryRun"); aerr != nil {
 		return nil, aerr
 	}
 	if d.InstanceIDs, aerr = parseInstanceIDs(form); aerr != nil {
 		return nil, aerr
 	}
-	maxResults, ok, aerr := intParam(form, "MaxResults")
+	maxResults, ok, aerr := form.Int("MaxResults")
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -365,7 +320,7 @@ func parseDescribe(form url.Values) (*describeRequest, *apiError) {
 		}
 		d.MaxResults = maxResults
 	}
-	fidx, aerr := indexes(form, "Filter")
+	fidx, aerr := form.Indexes("Filter")
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -378,7 +333,7 @@ func parseDescribe(form url.Values) (*describeRequest, *apiError) {
 		if !knownFilter(f.Name) {
 			return nil, errorf("InvalidParameterValue", "The filter '%s' is invalid", f.Name)
 		}
-		if f.Values, aerr = stringList(form, prefix+".Value"); aerr != nil {
+		if f.Values, aerr = form.List(prefix + ".Value"); aerr != nil {
 			return nil, aerr
 		}
 		d.Filters = append(d.Filters, f)
@@ -387,10 +342,10 @@ func parseDescribe(form url.Values) (*describeRequest, *apiError) {
 }
 
 // parseTerminate reads and validates a TerminateInstances call.
-func parseTerminate(form url.Values) (*terminateRequest, *apiError) {
+func parseTerminate(form awsproto.Form) (*terminateRequest, *awsproto.Error) {
 	t := &terminateRequest{}
-	var aerr *apiError
-	if t.DryRun, aerr = boolParam(form, "DryRun"); aerr != nil {
+	var aerr *awsproto.Error
+	if t.DryRun, aerr = form.Bool("DryRun"); aerr != nil {
 		return nil, aerr
 	}
 	if t.InstanceIDs, aerr = parseInstanceIDs(form); aerr != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 )
 
 func TestWildcardMatch(t *testing.T) {
@@ -47,7 +49,7 @@ func TestParseRunReadsFlattenedLists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, aerr := parseRun(form)
+	r, aerr := parseRun(awsproto.Form(form))
 	if aerr != nil {
 		t.Fatalf("parseRun: %v", aerr)
 	}
@@ -69,7 +71,7 @@ func TestParseRunReadsFlattenedLists(t *testing.T) {
 	other.Set("SecurityGroupId.2", "sg-11111111")
 	other.Set("ClientToken", "x")
 	other.Set("DryRun", "false")
-	r2, aerr := parseRun(other)
+	r2, aerr := parseRun(awsproto.Form(other))
 	if aerr != nil {
 		t.Fatal(aerr)
 	}
@@ -88,7 +90,7 @@ func TestParseRejectsBadListIndexes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			form, _ := url.ParseQuery(tt.query)
-			if _, aerr := parseTerminate(form); aerr == nil || aerr.Code != "InvalidParameterValue" {
+			if _, aerr := parseTerminate(awsproto.Form(form)); aerr == nil || aerr.Code != "InvalidParameterValue" {
 				t.Errorf("parseTerminate(%q) = %v, want InvalidParameterValue", tt.query, aerr)
 			}
 		})
@@ -194,7 +196,7 @@ func FuzzQueryParser(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if r, aerr := parseRun(form); aerr == nil {
+		if r, aerr := parseRun(awsproto.Form(form)); aerr == nil {
 			if r.MinCount < 1 || r.MinCount > r.MaxCount || r.MaxCount > maxInstancesPerRun {
 				t.Errorf("accepted counts %d..%d", r.MinCount, r.MaxCount)
 			}
@@ -212,7 +214,7 @@ func FuzzQueryParser(f *testing.F) {
 				}
 			}
 		}
-		if d, aerr := parseDescribe(form); aerr == nil {
+		if d, aerr := parseDescribe(awsproto.Form(form)); aerr == nil {
 			if d.MaxResults != 0 && (d.MaxResults < 5 || d.MaxResults > 1000 || len(d.InstanceIDs) > 0) {
 				t.Errorf("accepted MaxResults %d with %d ids", d.MaxResults, len(d.InstanceIDs))
 			}
@@ -222,7 +224,7 @@ func FuzzQueryParser(f *testing.F) {
 				}
 			}
 		}
-		if tr, aerr := parseTerminate(form); aerr == nil {
+		if tr, aerr := parseTerminate(awsproto.Form(form)); aerr == nil {
 			for _, id := range tr.InstanceIDs {
 				if !instanceIDPattern.MatchString(id) {
 					t.Errorf("accepted instance id %q", id)

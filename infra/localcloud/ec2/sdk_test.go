@@ -20,6 +20,7 @@ import (
 	"github.com/aws/smithy-go"
 	"go.etcd.io/bbolt"
 
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 	"github.com/eventchain/eventchain/internal/awsenv"
 )
 
@@ -154,7 +155,7 @@ func TestRunInstancesAnswersTheReservationAsTheSDKReadsIt(t *testing.T) {
 	if !regexp.MustCompile(`^r-[0-9a-f]{17}$`).MatchString(aws.ToString(out.ReservationId)) {
 		t.Errorf("reservation id %q", aws.ToString(out.ReservationId))
 	}
-	if aws.ToString(out.OwnerId) != defaultAccountID {
+	if aws.ToString(out.OwnerId) != awsproto.DefaultAccountID {
 		t.Errorf("owner %q", aws.ToString(out.OwnerId))
 	}
 	if len(out.Instances) != 3 {

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/eventchain/eventchain/infra/localcloud/storage"
 )
 
 // Bucket names; every EC2 bucket starts with "ec2" so the services sharing
@@ -20,9 +22,10 @@ var (
 // caller answers.
 type store struct {
 	db *bbolt.DB
+	st *storage.State
 }
 
-func openStore(db *bbolt.DB) (*store, error) {
+func openStore(db *bbolt.DB, st *storage.State) (*store, error) {
 	err := db.Update(func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketInstances, bucketReservations} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -34,12 +37,20 @@ func openStore(db *bbolt.DB) (*store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ec2 state: %w", err)
 	}
-	return &store{db: db}, nil
+	return &store{db: db, st: st}, nil
 }
 
 // put writes instances and, when not nil, a reservation.
 func (st *store) put(instances []*instance, res *reservation) error {
-	err := st.db.Update(func(tx *bbolt.Tx) error {
+	err := st.st.Write(func() error { return st.db.Update(st.putTx(instances, res)) })
+	if err != nil {
+		return fmt.Errorf("ec2 state: %w", err)
+	}
+	return nil
+}
+
+func (st *store) putTx(instances []*instance, res *reservation) func(*bbolt.Tx) error {
+	return func(tx *bbolt.Tx) error {
 		ib := tx.Bucket(bucketInstances)
 		for _, in := range instances {
 			b, err := json.Marshal(in)
@@ -60,11 +71,7 @@ func (st *store) put(instances []*instance, res *reservation) error {
 			}
 		}
 		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("ec2 state: %w", err)
 	}
-	return nil
 }
 
 // load reads every instance (in launch order) and reservation.

@@ -1,6 +1,6 @@
 package ec2
 
-import "encoding/xml"
+import "github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 
 // xmlns is the namespace of every EC2 answer.
 const xmlns = "http://ec2.amazonaws.com/doc/2016-11-15/"
@@ -8,40 +8,25 @@ const xmlns = "http://ec2.amazonaws.com/doc/2016-11-15/"
 // timeFormat is how EC2 writes timestamps (ISO 8601, UTC, milliseconds).
 const timeFormat = "2006-01-02T15:04:05.000Z"
 
-// The types below mirror the element names the SDK's ec2query deserializers
-// read (service/ec2/deserializers.go); lists are wrappers of <item>s.
-
-type errorResponse struct {
-	XMLName   xml.Name   `xml:"Response"`
-	Errors    []xmlError `xml:"Errors>Error"`
-	RequestID string     `xml:"RequestID"`
-}
-
-type xmlError struct {
-	Code    string `xml:"Code"`
-	Message string `xml:"Message"`
-}
+// The outputs below mirror the element names the SDK's ec2query
+// deserializers read (service/ec2/deserializers.go); lists are wrappers
+// of <item>s. The wire layer wraps each in <OpResponse> in the xmlns
+// namespace and fills in the request id.
 
 type runResponse struct {
-	XMLName   xml.Name `xml:"RunInstancesResponse"`
-	Xmlns     string   `xml:"xmlns,attr"`
-	RequestID string   `xml:"requestId"`
+	awsproto.EC2Result
 	xmlReservation
 }
 
 type describeResponse struct {
-	XMLName      xml.Name         `xml:"DescribeInstancesResponse"`
-	Xmlns        string           `xml:"xmlns,attr"`
-	RequestID    string           `xml:"requestId"`
+	awsproto.EC2Result
 	Reservations []xmlReservation `xml:"reservationSet>item"`
 	NextToken    string           `xml:"nextToken,omitempty"`
 }
 
 type terminateResponse struct {
-	XMLName   xml.Name         `xml:"TerminateInstancesResponse"`
-	Xmlns     string           `xml:"xmlns,attr"`
-	RequestID string           `xml:"requestId"`
-	Changes   []xmlStateChange `xml:"instancesSet>item"`
+	awsproto.EC2Result
+	Changes []xmlStateChange `xml:"instancesSet>item"`
 }
 
 type xmlReservation struct {

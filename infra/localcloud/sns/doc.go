@@ -10,4 +10,10 @@
 // message is as durable as the queue that received it. With a bbolt
 // database, topics, subscriptions and tags are committed before the
 // response that acknowledges them.
+//
+// Files: wire.go declares the operation table and the shapes of inputs
+// and outputs, errors.go the errors, state.go the model (topics and
+// subscriptions); topics.go, subscriptions.go, tags.go and publish.go
+// hold the operations on each and their rules, delivery.go the fan-out
+// to queues, store.go the state on disk.
 package sns

@@ -1,40 +1,33 @@
 package sns
 
 import (
-	"fmt"
 	"net/http"
+
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 )
 
-// apiError is an error answered to the client in SNS's ErrorResponse shape.
-type apiError struct {
-	status  int
-	code    string
-	message string
-	sender  bool
+// SNS errors, answered in its ErrorResponse shape by the wire layer.
+
+func errInvalidParameter(format string, args ...any) *awsproto.Error {
+	return awsproto.Errorf(http.StatusBadRequest, "InvalidParameter", format, args...)
 }
 
-func (e *apiError) Error() string { return e.code + ": " + e.message }
-
-func errInvalidParameter(format string, args ...any) *apiError {
-	return &apiError{http.StatusBadRequest, "InvalidParameter", fmt.Sprintf(format, args...), true}
+func errParameterValueInvalid(format string, args ...any) *awsproto.Error {
+	return awsproto.Errorf(http.StatusBadRequest, "ParameterValueInvalid", format, args...)
 }
 
-func errParameterValueInvalid(format string, args ...any) *apiError {
-	return &apiError{http.StatusBadRequest, "ParameterValueInvalid", fmt.Sprintf(format, args...), true}
+func errNotFound(format string, args ...any) *awsproto.Error {
+	return awsproto.Errorf(http.StatusNotFound, "NotFound", format, args...)
 }
 
-func errNotFound(format string, args ...any) *apiError {
-	return &apiError{http.StatusNotFound, "NotFound", fmt.Sprintf(format, args...), true}
+func errResourceNotFound() *awsproto.Error {
+	return awsproto.Errorf(http.StatusNotFound, "ResourceNotFound", "Resource does not exist")
 }
 
-func errResourceNotFound() *apiError {
-	return &apiError{http.StatusNotFound, "ResourceNotFound", "Resource does not exist", true}
+func errInternal(err error) *awsproto.Error {
+	return awsproto.Errorf(http.StatusInternalServerError, "InternalError", "Internal error: %v", err)
 }
 
-func errInternal(err error) *apiError {
-	return &apiError{http.StatusInternalServerError, "InternalError", "Internal error: " + err.Error(), false}
-}
-
-func errCode(status int, code, message string) *apiError {
-	return &apiError{status, code, message, status < 500}
+func errCode(status int, code, message string) *awsproto.Error {
+	return &awsproto.Error{Status: status, Code: code, Message: message}
 }

@@ -1,6 +1,7 @@
 package sns
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/eventchain/eventchain/infra/localcloud/awsmsg"
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 )
 
 // Limits SNS documents for messages.
@@ -50,19 +52,6 @@ type message struct {
 	timestamp        time.Time
 }
 
-func readPublishInput(q query, prefix string) publishInput {
-	return publishInput{
-		message:    q.get(prefix + "Message"),
-		hasMessage: q.has(prefix + "Message"),
-		subject:    q.get(prefix + "Subject"),
-		hasSubject: q.has(prefix + "Subject"),
-		structure:  q.get(prefix + "MessageStructure"),
-		attrs:      q.messageAttributes(prefix + "MessageAttributes"),
-		groupID:    q.get(prefix + "MessageGroupId"),
-		dedupID:    q.get(prefix + "MessageDeduplicationId"),
-	}
-}
-
 // size is what SNS counts against MaxMessageBytes: the message and every
 // attribute's name, type and value.
 func (in *publishInput) size() int {
@@ -74,7 +63,7 @@ func (in *publishInput) size() int {
 }
 
 // validate checks one message for a topic and builds it.
-func (s *Service) validate(t *topic, in publishInput) (*message, *apiError) {
+func (s *Service) validate(t *topic, in publishInput) (*message, *awsproto.Error) {
 	if !in.hasMessage || in.message == "" {
 		return nil, errInvalidParameter("Invalid parameter: Empty message")
 	}
@@ -87,7 +76,7 @@ func (s *Service) validate(t *topic, in publishInput) (*message, *apiError) {
 	if in.hasSubject && !validSubject(in.subject) {
 		return nil, errInvalidParameter("Invalid parameter: Subject")
 	}
-	m := &message{id: newUUID(), text: in.message, sqsText: in.message, subject: in.subject, timestamp: s.opts.Clock().UTC()}
+	m := &message{id: awsproto.UUID(), text: in.message, sqsText: in.message, subject: in.subject, timestamp: s.opts.Clock().UTC()}
 	switch in.structure {
 	case "":
 	case "json":
@@ -151,7 +140,7 @@ func validSubject(s string) bool {
 
 // validateAttributes checks message attributes as SNS does and converts
 // them to the shared attribute type.
-func validateAttributes(raw []rawAttribute) (map[string]awsmsg.Attribute, *apiError) {
+func validateAttributes(raw []rawAttribute) (map[string]awsmsg.Attribute, *awsproto.Error) {
 	if len(raw) == 0 {
 		return nil, nil
 	}
@@ -201,7 +190,7 @@ func validateAttributes(raw []rawAttribute) (map[string]awsmsg.Attribute, *apiEr
 			if err != nil || len(b) == 0 {
 				return nil, errParameterValueInvalid("The message attribute '%s' has an invalid binary value.", a.name)
 			}
-			out[a.name] = binaryAttribute(a.dataType, b)
+			out[a.name] = awsmsg.Attribute{DataType: a.dataType, BinaryValue: b}
 		default:
 			return nil, errParameterValueInvalid("The message attribute '%s' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.", a.name)
 		}
@@ -233,10 +222,10 @@ func validStringArray(v string) bool {
 }
 
 // publishTarget resolves TopicArn/TargetArn.
-func publishTarget(q query) (string, *apiError) {
-	topicARN, targetARN := q.get("TopicArn"), q.get("TargetArn")
+func publishTarget(in *publishRequest) (string, *awsproto.Error) {
+	topicARN, targetARN := in.TopicArn, in.TargetArn
 	switch {
-	case q.get("PhoneNumber") != "":
+	case in.PhoneNumber != "":
 		return "", errInvalidParameter("Invalid parameter: PhoneNumber Reason: localcloud does not send SMS")
 	case topicARN != "" && targetARN != "":
 		return "", errInvalidParameter("Invalid parameter: TopicArn or TargetArn Reason: Only one of TopicArn or TargetArn may be specified")
@@ -248,92 +237,68 @@ func publishTarget(q query) (string, *apiError) {
 	return "", errInvalidParameter("Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter")
 }
 
-func (s *Service) publish(q query) (string, *apiError) {
-	arn, apiErr := publishTarget(q)
+func (s *Service) publish(_ context.Context, in *publishRequest) (*publishOutput, *awsproto.Error) {
+	arn, apiErr := publishTarget(in)
 	if apiErr != nil {
-		return "", apiErr
+		return nil, apiErr
 	}
-	in := readPublishInput(q, "")
 	s.mu.RLock()
 	t, apiErr := s.lookupTopic("TopicArn", arn)
 	s.mu.RUnlock()
 	if apiErr != nil {
-		return "", apiErr
+		return nil, apiErr
 	}
-	m, apiErr := s.validate(t, in)
+	m, apiErr := s.validate(t, in.publishInput)
 	if apiErr != nil {
-		return "", apiErr
+		return nil, apiErr
 	}
 	s.await(s.fanOut(t, m, nil))
-	var b strings.Builder
-	el(&b, "MessageId", m.id)
-	if m.sequence != "" {
-		el(&b, "SequenceNumber", m.sequence)
-	}
-	return b.String(), nil
+	return &publishOutput{MessageID: m.id, SequenceNumber: m.sequence}, nil
 }
 
-func (s *Service) publishBatch(q query) (string, *apiError) {
-	const prefix = "PublishBatchRequestEntries.member"
-	idx := q.indexes(prefix)
+func (s *Service) publishBatch(_ context.Context, in *publishBatchInput) (*publishBatchOutput, *awsproto.Error) {
 	switch {
-	case len(idx) == 0:
-		return "", errCode(400, "EmptyBatchRequest", "The batch request doesn't contain any entries.")
-	case len(idx) > maxBatchEntries:
-		return "", errCode(400, "TooManyEntriesInBatchRequest", "The batch request contains more entries than permissible.")
+	case len(in.Entries) == 0:
+		return nil, errCode(400, "EmptyBatchRequest", "The batch request doesn't contain any entries.")
+	case len(in.Entries) > maxBatchEntries:
+		return nil, errCode(400, "TooManyEntriesInBatchRequest", "The batch request contains more entries than permissible.")
 	}
 	ids := map[string]bool{}
-	inputs := make([]publishInput, len(idx))
-	entryIDs := make([]string, len(idx))
 	total := 0
-	for i, n := range idx {
-		p := prefix + "." + strconv.Itoa(n) + "."
-		id := q.get(p + "Id")
-		if !batchIDRE.MatchString(id) {
-			return "", errCode(400, "InvalidBatchEntryId", "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.")
+	for _, en := range in.Entries {
+		if !batchIDRE.MatchString(en.ID) {
+			return nil, errCode(400, "InvalidBatchEntryId", "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.")
 		}
-		if ids[id] {
-			return "", errCode(400, "BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id.")
+		if ids[en.ID] {
+			return nil, errCode(400, "BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id.")
 		}
-		ids[id] = true
-		entryIDs[i] = id
-		inputs[i] = readPublishInput(q, p)
-		total += inputs[i].size()
+		ids[en.ID] = true
+		total += en.size()
 	}
 	if total > MaxMessageBytes {
-		return "", errCode(400, "BatchRequestTooLong", "The length of all the messages put together is more than the limit.")
+		return nil, errCode(400, "BatchRequestTooLong", "The length of all the messages put together is more than the limit.")
 	}
 	s.mu.RLock()
-	t, apiErr := s.lookupTopic("TopicArn", q.get("TopicArn"))
+	t, apiErr := s.lookupTopic("TopicArn", in.TopicArn)
 	s.mu.RUnlock()
 	if apiErr != nil {
-		return "", apiErr
+		return nil, apiErr
 	}
-	var ok, failed strings.Builder
+	out := &publishBatchOutput{}
 	var pending []*delivery
-	for i, in := range inputs {
-		m, apiErr := s.validate(t, in)
+	for _, en := range in.Entries {
+		m, apiErr := s.validate(t, en.publishInput)
 		if apiErr != nil {
-			failed.WriteString("<member>")
-			el(&failed, "Id", entryIDs[i])
-			el(&failed, "Code", apiErr.code)
-			el(&failed, "Message", apiErr.message)
-			el(&failed, "SenderFault", strconv.FormatBool(apiErr.sender))
-			failed.WriteString("</member>")
+			out.Failed.Members = append(out.Failed.Members, batchResultErrorEntry{
+				ID: en.ID, Code: apiErr.Code, Message: apiErr.Message, SenderFault: apiErr.Sender()})
 			continue
 		}
 		pending = s.fanOut(t, m, pending)
-		ok.WriteString("<member>")
-		el(&ok, "Id", entryIDs[i])
-		el(&ok, "MessageId", m.id)
-		if m.sequence != "" {
-			el(&ok, "SequenceNumber", m.sequence)
-		}
-		ok.WriteString("</member>")
+		out.Successful.Members = append(out.Successful.Members, batchResultEntry{ID: en.ID, MessageID: m.id, SequenceNumber: m.sequence})
 	}
 	// Every entry's deliveries are enqueued; wait for them all at once.
 	s.await(pending)
-	return "<Successful>" + ok.String() + "</Successful><Failed>" + failed.String() + "</Failed>", nil
+	return out, nil
 }
 
 // sequenceBase makes FIFO sequence numbers look like SNS's: 20 digits.

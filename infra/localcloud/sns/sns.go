@@ -1,41 +1,32 @@
 package sns
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
 
 	"github.com/eventchain/eventchain/infra/localcloud/awsmsg"
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 	"github.com/eventchain/eventchain/infra/localcloud/stats"
+	"github.com/eventchain/eventchain/infra/localcloud/storage"
 )
-
-// Namespace is the XML namespace of every SNS response.
-const Namespace = "http://sns.amazonaws.com/doc/2010-03-31/"
-
-// apiVersion is the only query API version SNS has.
-const apiVersion = "2010-03-31"
-
-// maxRequestBytes bounds a request body: a PublishBatch of 256 KiB of
-// messages, form-encoded, stays well below it.
-const maxRequestBytes = 4 << 20
 
 // Options configures the service.
 type Options struct {
 	AccountID string
 	Region    string
 	// BaseURL is the emulator's externally visible URL, e.g.
-	// http://127.0.0.1:4566 (SQS queue URLs are built from it).
+	// http://127.0.0.1:4566 (envelopes' signing and unsubscribe URLs are
+	// built from it).
 	BaseURL string
 	// DB, when set, makes every acknowledged change durable; nil keeps
 	// state in memory.
-	DB    *bbolt.DB
+	DB *bbolt.DB
+	// State reports failed writes and injects them in tests.
+	State *storage.State
 	Clock func() time.Time
 	// Queues delivers to SQS subscriptions and subscription DLQs.
 	Queues QueueSender
@@ -76,16 +67,15 @@ type Service struct {
 	subs    map[string]*subscription
 	byTopic map[string][]*subscription // in subscription order
 	seq     uint64                     // orders topics and subscriptions for listing
+
+	wire   *awsproto.Service
+	router *awsproto.Router // for ServeHTTP on the service alone
 }
 
 // New creates the service, loading any state kept in opts.DB.
 func New(opts Options) (*Service, error) {
-	if opts.AccountID == "" {
-		opts.AccountID = "123456789012"
-	}
-	if opts.Region == "" {
-		opts.Region = "us-east-1"
-	}
+	acct := awsproto.Account{ID: opts.AccountID, Region: opts.Region}.OrDefault()
+	opts.AccountID, opts.Region = acct.ID, acct.Region
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
@@ -95,6 +85,8 @@ func New(opts Options) (*Service, error) {
 		subs:    map[string]*subscription{},
 		byTopic: map[string][]*subscription{},
 	}
+	s.wire = s.api()
+	s.router = awsproto.NewRouter(awsproto.Limits{}, s.wire)
 	if opts.DB != nil {
 		if err := s.load(); err != nil {
 			return nil, fmt.Errorf("load sns state: %w", err)
@@ -113,100 +105,8 @@ func (s *Service) Counters() *stats.Counters { return &s.counters }
 // it answers, so there is none.
 func (s *Service) Close() error { return nil }
 
-type handler func(s *Service, q query) (string, *apiError)
-
-var handlers = map[string]handler{
-	"CreateTopic":               (*Service).createTopic,
-	"DeleteTopic":               (*Service).deleteTopic,
-	"ListTopics":                (*Service).listTopics,
-	"GetTopicAttributes":        (*Service).getTopicAttributes,
-	"SetTopicAttributes":        (*Service).setTopicAttributes,
-	"Subscribe":                 (*Service).subscribe,
-	"Unsubscribe":               (*Service).unsubscribe,
-	"ListSubscriptions":         (*Service).listSubscriptions,
-	"ListSubscriptionsByTopic":  (*Service).listSubscriptionsByTopic,
-	"GetSubscriptionAttributes": (*Service).getSubscriptionAttributes,
-	"SetSubscriptionAttributes": (*Service).setSubscriptionAttributes,
-	"Publish":                   (*Service).publish,
-	"PublishBatch":              (*Service).publishBatch,
-	"TagResource":               (*Service).tagResource,
-	"UntagResource":             (*Service).untagResource,
-	"ListTagsForResource":       (*Service).listTagsForResource,
-}
-
 // ServeHTTP answers one API request.
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	requestID := newUUID()
-	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
-	if err := r.ParseForm(); err != nil {
-		writeError(w, requestID, errCode(http.StatusBadRequest, "MalformedQueryString", "could not parse the request: "+err.Error()))
-		return
-	}
-	q := query(r.Form)
-	action := q.get("Action")
-	h, ok := handlers[action]
-	if !ok {
-		s.counters.Op("Unknown").Calls.Add(1)
-		s.counters.Op("Unknown").Errors.Add(1)
-		writeError(w, requestID, errCode(http.StatusBadRequest, "InvalidAction", fmt.Sprintf("Could not find operation %s for version %s", action, apiVersion)))
-		return
-	}
-	op := s.counters.Op(action)
-	op.Calls.Add(1)
-	if v := q.get("Version"); v != "" && v != apiVersion {
-		op.Errors.Add(1)
-		writeError(w, requestID, errCode(http.StatusBadRequest, "InvalidAction", fmt.Sprintf("Could not find operation %s for version %s", action, v)))
-		return
-	}
-	result, apiErr := h(s, q)
-	if apiErr != nil {
-		op.Errors.Add(1)
-		writeError(w, requestID, apiErr)
-		return
-	}
-	writeResult(w, requestID, action, result)
-}
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
-func writeResult(w http.ResponseWriter, requestID, action, result string) {
-	var b strings.Builder
-	b.Grow(len(result) + 256)
-	b.WriteString(`<` + action + `Response xmlns="` + Namespace + `">`)
-	// Always a Result element, even empty: the SDK's deserializers for
-	// operations without output (TagResource…) look for it.
-	b.WriteString(`<` + action + `Result>` + result + `</` + action + `Result>`)
-	b.WriteString(`<ResponseMetadata><RequestId>` + requestID + `</RequestId></ResponseMetadata></` + action + `Response>`)
-	w.Header().Set("Content-Type", "text/xml")
-	w.Header().Set("x-amzn-RequestId", requestID)
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte(b.String()))
-}
-
-func writeError(w http.ResponseWriter, requestID string, e *apiError) {
-	typ := "Sender"
-	if !e.sender {
-		typ = "Receiver"
-	}
-	var b strings.Builder
-	b.WriteString(`<ErrorResponse xmlns="` + Namespace + `"><Error><Type>` + typ + `</Type><Code>`)
-	b.WriteString(escape(e.code))
-	b.WriteString(`</Code><Message>`)
-	b.WriteString(escape(e.message))
-	b.WriteString(`</Message></Error><RequestId>` + requestID + `</RequestId></ErrorResponse>`)
-	w.Header().Set("Content-Type", "text/xml")
-	w.Header().Set("x-amzn-RequestId", requestID)
-	w.WriteHeader(e.status)
-	_, _ = w.Write([]byte(b.String()))
-}
-
-// newUUID returns a random (version 4) UUID, the form SNS uses for message
-// and request ids.
-func newUUID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(errors.Join(errors.New("crypto/rand failed"), err))
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
+// API is the service's declaration to the wire layer.
+func (s *Service) API() *awsproto.Service { return s.wire }

@@ -71,7 +71,11 @@ func (s *Service) persist(putTopics []*topic, putSubs []*subscription, delTopics
 	if s.opts.DB == nil {
 		return nil
 	}
-	return s.opts.DB.Update(func(tx *bbolt.Tx) error {
+	return s.opts.State.Write(func() error { return s.opts.DB.Update(s.persistTx(putTopics, putSubs, delTopics, delSubs)) })
+}
+
+func (s *Service) persistTx(putTopics []*topic, putSubs []*subscription, delTopics, delSubs []string) func(*bbolt.Tx) error {
+	return func(tx *bbolt.Tx) error {
 		tb, sb := tx.Bucket(bucketTopics), tx.Bucket(bucketSubs)
 		for _, t := range putTopics {
 			v, err := json.Marshal(t)
@@ -102,5 +106,5 @@ func (s *Service) persist(putTopics []*topic, putSubs []*subscription, delTopics
 			}
 		}
 		return nil
-	})
+	}
 }

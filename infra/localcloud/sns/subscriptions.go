@@ -2,12 +2,14 @@ package sns
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"maps"
 	"slices"
 	"strings"
 
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 	"github.com/eventchain/eventchain/infra/localcloud/sns/filterpolicy"
 )
 
@@ -56,7 +58,7 @@ func parseRedrivePolicy(v string) (string, error) {
 // applySubscriptionAttribute validates one attribute and sets it in attrs,
 // checking it together with the attributes already there (a filter policy
 // is parsed in the subscription's scope).
-func applySubscriptionAttribute(attrs map[string]string, name, value string) *apiError {
+func applySubscriptionAttribute(attrs map[string]string, name, value string) *awsproto.Error {
 	if !subscriptionAttributes[name] {
 		return errInvalidParameter("Invalid parameter: AttributeName")
 	}
@@ -109,27 +111,27 @@ var knownProtocols = map[string]bool{
 	"sqs": true, "application": true, "lambda": true, "firehose": true,
 }
 
-func (s *Service) subscribe(q query) (string, *apiError) {
-	protocol, endpoint := q.get("Protocol"), q.get("Endpoint")
+func (s *Service) subscribe(_ context.Context, in *subscribeInput) (*subscriptionARNOutput, *awsproto.Error) {
+	protocol, endpoint := in.Protocol, in.Endpoint
 	if protocol == "" {
-		return "", errInvalidParameter("Invalid parameter: Protocol")
+		return nil, errInvalidParameter("Invalid parameter: Protocol")
 	}
 	if !knownProtocols[protocol] {
-		return "", errInvalidParameter("Invalid parameter: Amazon SNS does not support this protocol")
+		return nil, errInvalidParameter("Invalid parameter: Amazon SNS does not support this protocol")
 	}
 	if protocol != "sqs" {
-		return "", errInvalidParameter("Invalid parameter: Protocol Reason: localcloud delivers to sqs endpoints only, not %s", protocol)
+		return nil, errInvalidParameter("Invalid parameter: Protocol Reason: localcloud delivers to sqs endpoints only, not %s", protocol)
 	}
 	queueName, ok := parseSQSARN(endpoint)
 	if !ok {
-		return "", errInvalidParameter("Invalid parameter: SQS endpoint ARN")
+		return nil, errInvalidParameter("Invalid parameter: SQS endpoint ARN")
 	}
-	given := q.stringMap("Attributes.entry", "key", "value")
+	given := in.Attributes
 	attrs := map[string]string{}
 	// The scope first, so that the filter policy is checked in it.
 	if v, ok := given["FilterPolicyScope"]; ok {
 		if err := applySubscriptionAttribute(attrs, "FilterPolicyScope", v); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(given)) {
@@ -137,18 +139,18 @@ func (s *Service) subscribe(q query) (string, *apiError) {
 			continue
 		}
 		if err := applySubscriptionAttribute(attrs, k, given[k]); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, err := s.lookupTopic("TopicArn", q.get("TopicArn"))
+	t, err := s.lookupTopic("TopicArn", in.TopicArn)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if strings.HasSuffix(queueName, ".fifo") && !t.fifo() {
-		return "", errInvalidParameter("Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
+		return nil, errInvalidParameter("Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
 	}
 	for _, sub := range s.byTopic[t.ARN] {
 		if sub.Protocol == protocol && sub.Endpoint == endpoint {
@@ -156,10 +158,10 @@ func (s *Service) subscribe(q query) (string, *apiError) {
 			// subscription, unless the attributes asked for differ.
 			for k, v := range attrs {
 				if sub.Attributes[k] != v {
-					return "", errInvalidParameter("Invalid parameter: Attributes Reason: Subscription already exists with different attributes")
+					return nil, errInvalidParameter("Invalid parameter: Attributes Reason: Subscription already exists with different attributes")
 				}
 			}
-			return "<SubscriptionArn>" + escape(sub.ARN) + "</SubscriptionArn>", nil
+			return &subscriptionARNOutput{SubscriptionArn: sub.ARN}, nil
 		}
 	}
 	if _, ok := attrs["RawMessageDelivery"]; !ok {
@@ -167,7 +169,7 @@ func (s *Service) subscribe(q query) (string, *apiError) {
 	}
 	s.seq++
 	sub := &subscription{
-		ARN:        t.ARN + ":" + newUUID(),
+		ARN:        t.ARN + ":" + awsproto.UUID(),
 		TopicARN:   t.ARN,
 		Protocol:   protocol,
 		Endpoint:   endpoint,
@@ -177,12 +179,12 @@ func (s *Service) subscribe(q query) (string, *apiError) {
 	}
 	if err := s.persist(nil, []*subscription{sub}, nil, nil); err != nil {
 		s.seq--
-		return "", errInternal(err)
+		return nil, errInternal(err)
 	}
 	sub.derive()
 	s.subs[sub.ARN] = sub
 	s.byTopic[t.ARN] = append(s.byTopic[t.ARN], sub)
-	return "<SubscriptionArn>" + escape(sub.ARN) + "</SubscriptionArn>", nil
+	return &subscriptionARNOutput{SubscriptionArn: sub.ARN}, nil
 }
 
 // validSubscriptionARN checks topic-arn:id.
@@ -195,76 +197,68 @@ func validSubscriptionARN(arn string) bool {
 	return ok && arn[i+1:] != ""
 }
 
-func (s *Service) unsubscribe(q query) (string, *apiError) {
-	arn := q.get("SubscriptionArn")
+func (s *Service) unsubscribe(_ context.Context, in *subscriptionRef) (*empty, *awsproto.Error) {
+	arn := in.SubscriptionArn
 	if !validSubscriptionARN(arn) {
-		return "", errInvalidParameter("Invalid parameter: SubscriptionArn")
+		return nil, errInvalidParameter("Invalid parameter: SubscriptionArn")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sub, ok := s.subs[arn]
 	if !ok {
 		// Like SNS, unsubscribing twice is not an error.
-		return "", nil
+		return nil, nil
 	}
 	if err := s.persist(nil, nil, nil, []string{arn}); err != nil {
-		return "", errInternal(err)
+		return nil, errInternal(err)
 	}
 	delete(s.subs, arn)
 	s.byTopic[sub.TopicARN] = slices.DeleteFunc(s.byTopic[sub.TopicARN], func(x *subscription) bool { return x.ARN == arn })
-	return "", nil
+	return nil, nil
 }
 
-func subscriptionsXML(subs []*subscription, next string) string {
-	var b strings.Builder
-	b.WriteString("<Subscriptions>")
+func subscriptionsOutput(subs []*subscription, next string) *listSubscriptionsOutput {
+	out := &listSubscriptionsOutput{NextToken: next}
 	for _, sub := range subs {
-		b.WriteString("<member>")
-		el(&b, "TopicArn", sub.TopicARN)
-		el(&b, "Protocol", sub.Protocol)
-		el(&b, "SubscriptionArn", sub.ARN)
-		el(&b, "Owner", sub.Owner)
-		el(&b, "Endpoint", sub.Endpoint)
-		b.WriteString("</member>")
+		out.Subscriptions.Members = append(out.Subscriptions.Members, subscriptionMember{
+			TopicArn: sub.TopicARN, Protocol: sub.Protocol, SubscriptionArn: sub.ARN, Owner: sub.Owner, Endpoint: sub.Endpoint})
 	}
-	b.WriteString("</Subscriptions>")
-	if next != "" {
-		el(&b, "NextToken", next)
-	}
-	return b.String()
+	return out
 }
 
-func (s *Service) listSubscriptions(q query) (string, *apiError) {
+func subscriptionSeq(sub *subscription) uint64 { return sub.Seq }
+
+func (s *Service) listSubscriptions(_ context.Context, in *pageInput) (*listSubscriptionsOutput, *awsproto.Error) {
 	s.mu.RLock()
 	all := slices.Collect(maps.Values(s.subs))
 	s.mu.RUnlock()
 	slices.SortFunc(all, func(a, b *subscription) int { return cmp.Compare(a.Seq, b.Seq) })
-	items, next, err := page(all, q.get("NextToken"))
+	items, next, err := listPage(all, subscriptionSeq, in.NextToken)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return subscriptionsXML(items, next), nil
+	return subscriptionsOutput(items, next), nil
 }
 
-func (s *Service) listSubscriptionsByTopic(q query) (string, *apiError) {
+func (s *Service) listSubscriptionsByTopic(_ context.Context, in *listByTopicInput) (*listSubscriptionsOutput, *awsproto.Error) {
 	s.mu.RLock()
-	t, err := s.lookupTopic("TopicArn", q.get("TopicArn"))
+	t, err := s.lookupTopic("TopicArn", in.TopicArn)
 	var all []*subscription
 	if err == nil {
 		all = slices.Clone(s.byTopic[t.ARN])
 	}
 	s.mu.RUnlock()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	items, next, err := page(all, q.get("NextToken"))
+	items, next, err := listPage(all, subscriptionSeq, in.NextToken)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return subscriptionsXML(items, next), nil
+	return subscriptionsOutput(items, next), nil
 }
 
-func (s *Service) lookupSubscription(arn string) (*subscription, *apiError) {
+func (s *Service) lookupSubscription(arn string) (*subscription, *awsproto.Error) {
 	if !validSubscriptionARN(arn) {
 		return nil, errInvalidParameter("Invalid parameter: SubscriptionArn")
 	}
@@ -275,12 +269,12 @@ func (s *Service) lookupSubscription(arn string) (*subscription, *apiError) {
 	return sub, nil
 }
 
-func (s *Service) getSubscriptionAttributes(q query) (string, *apiError) {
+func (s *Service) getSubscriptionAttributes(_ context.Context, in *subscriptionRef) (*attributesOutput, *awsproto.Error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	sub, err := s.lookupSubscription(q.get("SubscriptionArn"))
+	sub, err := s.lookupSubscription(in.SubscriptionArn)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	attrs := maps.Clone(sub.Attributes)
 	attrs["SubscriptionArn"] = sub.ARN
@@ -298,29 +292,29 @@ func (s *Service) getSubscriptionAttributes(q query) (string, *apiError) {
 	} else if attrs["FilterPolicyScope"] == "" {
 		attrs["FilterPolicyScope"] = "MessageAttributes"
 	}
-	return attributesXML(attrs), nil
+	return &attributesOutput{Attributes: attrs}, nil
 }
 
-func (s *Service) setSubscriptionAttributes(q query) (string, *apiError) {
-	name, value := q.get("AttributeName"), q.get("AttributeValue")
+func (s *Service) setSubscriptionAttributes(_ context.Context, in *setSubscriptionAttributesInput) (*empty, *awsproto.Error) {
+	name, value := in.Name, in.Value
 	if !subscriptionAttributes[name] {
-		return "", errInvalidParameter("Invalid parameter: AttributeName")
+		return nil, errInvalidParameter("Invalid parameter: AttributeName")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sub, err := s.lookupSubscription(q.get("SubscriptionArn"))
+	sub, err := s.lookupSubscription(in.ARN)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	next := maps.Clone(sub.Attributes)
 	if err := applySubscriptionAttribute(next, name, value); err != nil {
-		return "", err
+		return nil, err
 	}
 	cp := &subscription{ARN: sub.ARN, TopicARN: sub.TopicARN, Protocol: sub.Protocol, Endpoint: sub.Endpoint, Owner: sub.Owner, Seq: sub.Seq, Attributes: next}
 	if err := s.persist(nil, []*subscription{cp}, nil, nil); err != nil {
-		return "", errInternal(err)
+		return nil, errInternal(err)
 	}
 	sub.Attributes = next
 	sub.derive()
-	return "", nil
+	return nil, nil
 }

@@ -1,15 +1,18 @@
 package sns
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 )
 
 // maxTags is SNS's limit of tags per topic.
 const maxTags = 50
 
-func validateTags(tags []tag) *apiError {
+func validateTags(tags []tag) *awsproto.Error {
 	for _, t := range tags {
 		if t.Key == "" || len(t.Key) > 128 {
 			return errInvalidParameter("Invalid parameter: Tags Reason: Tag key must be between 1 and 128 characters long")
@@ -27,40 +30,40 @@ func validateTags(tags []tag) *apiError {
 	return nil
 }
 
-func (s *Service) tagResource(q query) (string, *apiError) {
-	tags := q.tags("Tags.member")
+func (s *Service) tagResource(_ context.Context, in *tagResourceInput) (*empty, *awsproto.Error) {
+	tags := in.Tags
 	if err := validateTags(tags); err != nil {
-		return "", err
+		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.topics[q.get("ResourceArn")]
+	t, ok := s.topics[in.ResourceArn]
 	if !ok {
-		return "", errResourceNotFound()
+		return nil, errResourceNotFound()
 	}
 	next := maps.Clone(t.Tags)
 	for _, tg := range tags {
 		next[tg.Key] = tg.Value
 	}
 	if len(next) > maxTags {
-		return "", errCode(400, "TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded")
+		return nil, errCode(400, "TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded")
 	}
 	cp := t.persisted()
 	cp.Tags = next
 	if err := s.persist([]*topic{cp}, nil, nil, nil); err != nil {
-		return "", errInternal(err)
+		return nil, errInternal(err)
 	}
 	t.Tags = next
-	return "", nil
+	return nil, nil
 }
 
-func (s *Service) untagResource(q query) (string, *apiError) {
-	keys := q.list("TagKeys.member")
+func (s *Service) untagResource(_ context.Context, in *untagResourceInput) (*empty, *awsproto.Error) {
+	keys := in.TagKeys
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.topics[q.get("ResourceArn")]
+	t, ok := s.topics[in.ResourceArn]
 	if !ok {
-		return "", errResourceNotFound()
+		return nil, errResourceNotFound()
 	}
 	next := maps.Clone(t.Tags)
 	for _, k := range keys {
@@ -69,27 +72,22 @@ func (s *Service) untagResource(q query) (string, *apiError) {
 	cp := t.persisted()
 	cp.Tags = next
 	if err := s.persist([]*topic{cp}, nil, nil, nil); err != nil {
-		return "", errInternal(err)
+		return nil, errInternal(err)
 	}
 	t.Tags = next
-	return "", nil
+	return nil, nil
 }
 
-func (s *Service) listTagsForResource(q query) (string, *apiError) {
+func (s *Service) listTagsForResource(_ context.Context, in *resourceRef) (*listTagsOutput, *awsproto.Error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	t, ok := s.topics[q.get("ResourceArn")]
+	t, ok := s.topics[in.ResourceArn]
 	if !ok {
-		return "", errResourceNotFound()
+		return nil, errResourceNotFound()
 	}
-	var b strings.Builder
-	b.WriteString("<Tags>")
+	out := &listTagsOutput{}
 	for _, k := range slices.Sorted(maps.Keys(t.Tags)) {
-		b.WriteString("<member>")
-		el(&b, "Key", k)
-		el(&b, "Value", t.Tags[k])
-		b.WriteString("</member>")
+		out.Tags.Members = append(out.Tags.Members, tag{Key: k, Value: t.Tags[k]})
 	}
-	b.WriteString("</Tags>")
-	return b.String(), nil
+	return out, nil
 }

@@ -2,12 +2,15 @@ package sns
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"maps"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 )
 
 var (
@@ -66,7 +69,7 @@ func parseTopicARN(arn string) (string, bool) {
 }
 
 // lookupTopic finds a topic for a request parameter; callers hold s.mu.
-func (s *Service) lookupTopic(param, arn string) (*topic, *apiError) {
+func (s *Service) lookupTopic(param, arn string) (*topic, *awsproto.Error) {
 	if arn == "" {
 		return nil, errInvalidParameter("Invalid parameter: %s", param)
 	}
@@ -80,42 +83,35 @@ func (s *Service) lookupTopic(param, arn string) (*topic, *apiError) {
 	return t, nil
 }
 
-func (s *Service) createTopic(q query) (string, *apiError) {
-	name := q.get("Name")
-	attrs := q.stringMap("Attributes.entry", "key", "value")
-	if dpp := q.get("DataProtectionPolicy"); dpp != "" {
-		if attrs == nil {
-			attrs = map[string]string{}
-		}
-		attrs["DataProtectionPolicy"] = dpp
-	}
+func (s *Service) createTopic(_ context.Context, in *createTopicInput) (*topicARNOutput, *awsproto.Error) {
+	name, attrs := in.Name, in.Attributes
 	fifo := strings.EqualFold(attrs["FifoTopic"], "true")
 	switch {
 	case fifo && !fifoTopicNameRE.MatchString(name):
-		return "", errInvalidParameter("Invalid parameter: Fifo Topic names must end with .fifo and must be made up of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long.")
+		return nil, errInvalidParameter("Invalid parameter: Fifo Topic names must end with .fifo and must be made up of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long.")
 	case !fifo && !topicNameRE.MatchString(name):
-		return "", errInvalidParameter("Invalid parameter: Topic Name")
+		return nil, errInvalidParameter("Invalid parameter: Topic Name")
 	}
 	for k, v := range attrs {
 		valid, known := topicAttributes[k]
 		if !known {
-			return "", errInvalidParameter("Invalid parameter: Attributes Reason: Unknown attribute %s", k)
+			return nil, errInvalidParameter("Invalid parameter: Attributes Reason: Unknown attribute %s", k)
 		}
 		if valid != nil && !valid(v) {
-			return "", errInvalidParameter("Invalid parameter: Attributes Reason: %s: Invalid value [%s]", k, v)
+			return nil, errInvalidParameter("Invalid parameter: Attributes Reason: %s: Invalid value [%s]", k, v)
 		}
 	}
 	if !fifo && attrs["ContentBasedDeduplication"] != "" && strings.EqualFold(attrs["ContentBasedDeduplication"], "true") {
-		return "", errInvalidParameter("Invalid parameter: Attributes Reason: Content-based deduplication can only be set for FIFO topics")
+		return nil, errInvalidParameter("Invalid parameter: Attributes Reason: Content-based deduplication can only be set for FIFO topics")
 	}
 	if _, ok := attrs["FifoTopic"]; ok && !fifo {
 		// FifoTopic=false is the default: keep it out so that attributes
 		// compare equal to a topic created without it.
 		delete(attrs, "FifoTopic")
 	}
-	tags := q.tags("Tags.member")
+	tags := in.Tags
 	if err := validateTags(tags); err != nil {
-		return "", err
+		return nil, err
 	}
 	arn := s.topicARN(name)
 
@@ -125,15 +121,15 @@ func (s *Service) createTopic(q query) (string, *apiError) {
 		// CreateTopic is idempotent for the same attributes and tags.
 		for k, v := range attrs {
 			if t.Attributes[k] != v {
-				return "", errInvalidParameter("Invalid parameter: Attributes Reason: Topic already exists with different attributes")
+				return nil, errInvalidParameter("Invalid parameter: Attributes Reason: Topic already exists with different attributes")
 			}
 		}
 		for _, tg := range tags {
 			if cur, ok := t.Tags[tg.Key]; !ok || cur != tg.Value {
-				return "", errInvalidParameter("Invalid parameter: Tags Reason: Topic already exists with different tags")
+				return nil, errInvalidParameter("Invalid parameter: Tags Reason: Topic already exists with different tags")
 			}
 		}
-		return "<TopicArn>" + escape(arn) + "</TopicArn>", nil
+		return &topicARNOutput{TopicArn: arn}, nil
 	}
 	s.seq++
 	t := &topic{ARN: arn, Name: name, Seq: s.seq, Attributes: map[string]string{}, Tags: map[string]string{}}
@@ -149,81 +145,52 @@ func (s *Service) createTopic(q query) (string, *apiError) {
 	}
 	if err := s.persist([]*topic{t}, nil, nil, nil); err != nil {
 		s.seq--
-		return "", errInternal(err)
+		return nil, errInternal(err)
 	}
 	s.topics[arn] = t
-	return "<TopicArn>" + escape(arn) + "</TopicArn>", nil
+	return &topicARNOutput{TopicArn: arn}, nil
 }
 
-func (s *Service) deleteTopic(q query) (string, *apiError) {
-	arn := q.get("TopicArn")
+func (s *Service) deleteTopic(_ context.Context, in *topicRef) (*empty, *awsproto.Error) {
+	arn := in.TopicArn
 	if _, ok := parseTopicARN(arn); !ok {
-		return "", errInvalidParameter("Invalid parameter: TopicArn")
+		return nil, errInvalidParameter("Invalid parameter: TopicArn")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.topics[arn]; !ok {
 		// DeleteTopic is idempotent: deleting a missing topic is no error.
-		return "", nil
+		return nil, nil
 	}
 	var subARNs []string
 	for _, sub := range s.byTopic[arn] {
 		subARNs = append(subARNs, sub.ARN)
 	}
 	if err := s.persist(nil, nil, []string{arn}, subARNs); err != nil {
-		return "", errInternal(err)
+		return nil, errInternal(err)
 	}
 	for _, a := range subARNs {
 		delete(s.subs, a)
 	}
 	delete(s.byTopic, arn)
 	delete(s.topics, arn)
-	return "", nil
+	return nil, nil
 }
 
-// pageSize is how many items SNS list operations return per page.
-const pageSize = 100
-
-// page returns the slice of items for a NextToken and the token of the
-// next page ("" when this is the last).
-func page[T any](items []T, token string) ([]T, string, *apiError) {
-	start := 0
-	if token != "" {
-		n, err := strconv.Atoi(token)
-		if err != nil || n < 0 || n > len(items) {
-			return nil, "", errInvalidParameter("Invalid parameter: NextToken")
-		}
-		start = n
-	}
-	end := min(start+pageSize, len(items))
-	next := ""
-	if end < len(items) {
-		next = strconv.Itoa(end)
-	}
-	return items[start:end], next, nil
-}
-
-func (s *Service) listTopics(q query) (string, *apiError) {
+func (s *Service) listTopics(_ context.Context, in *pageInput) (*listTopicsOutput, *awsproto.Error) {
 	s.mu.RLock()
 	all := slices.Collect(maps.Values(s.topics))
 	s.mu.RUnlock()
 	slices.SortFunc(all, func(a, b *topic) int { return cmp.Compare(a.Seq, b.Seq) })
-	items, next, err := page(all, q.get("NextToken"))
+	items, next, err := listPage(all, func(t *topic) uint64 { return t.Seq }, in.NextToken)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	var b strings.Builder
-	b.WriteString("<Topics>")
+	out := &listTopicsOutput{NextToken: next}
 	for _, t := range items {
-		b.WriteString("<member>")
-		el(&b, "TopicArn", t.ARN)
-		b.WriteString("</member>")
+		out.Topics.Members = append(out.Topics.Members, topicMember{TopicArn: t.ARN})
 	}
-	b.WriteString("</Topics>")
-	if next != "" {
-		el(&b, "NextToken", next)
-	}
-	return b.String(), nil
+	return out, nil
 }
 
 func (s *Service) defaultTopicPolicy(arn string) string {
@@ -232,12 +199,12 @@ func (s *Service) defaultTopicPolicy(arn string) string {
 
 const defaultEffectiveDeliveryPolicy = `{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,"numRetries":3,"numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,"backoffFunction":"linear"},"disableSubscriptionOverrides":false,"defaultRequestPolicy":{"headerContentType":"text/plain; charset=UTF-8"}}}`
 
-func (s *Service) getTopicAttributes(q query) (string, *apiError) {
+func (s *Service) getTopicAttributes(_ context.Context, in *topicRef) (*attributesOutput, *awsproto.Error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	t, err := s.lookupTopic("TopicArn", q.get("TopicArn"))
+	t, err := s.lookupTopic("TopicArn", in.TopicArn)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	attrs := map[string]string{
 		"TopicArn":                t.ARN,
@@ -253,26 +220,26 @@ func (s *Service) getTopicAttributes(q query) (string, *apiError) {
 	if dp := t.Attributes["DeliveryPolicy"]; dp != "" {
 		attrs["EffectiveDeliveryPolicy"] = dp
 	}
-	return attributesXML(attrs), nil
+	return &attributesOutput{Attributes: attrs}, nil
 }
 
-func (s *Service) setTopicAttributes(q query) (string, *apiError) {
-	name, value := q.get("AttributeName"), q.get("AttributeValue")
+func (s *Service) setTopicAttributes(_ context.Context, in *setTopicAttributesInput) (*empty, *awsproto.Error) {
+	name, value := in.Name, in.Value
 	valid, known := topicAttributes[name]
 	if !known || name == "FifoTopic" {
-		return "", errInvalidParameter("Invalid parameter: AttributeName")
+		return nil, errInvalidParameter("Invalid parameter: AttributeName")
 	}
 	if value != "" && valid != nil && !valid(value) {
-		return "", errInvalidParameter("Invalid parameter: %s", name)
+		return nil, errInvalidParameter("Invalid parameter: %s", name)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, err := s.lookupTopic("TopicArn", q.get("TopicArn"))
+	t, err := s.lookupTopic("TopicArn", in.ARN)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if name == "ContentBasedDeduplication" && !t.fifo() {
-		return "", errInvalidParameter("Invalid parameter: ContentBasedDeduplication Reason: Content-based deduplication can only be set for FIFO topics")
+		return nil, errInvalidParameter("Invalid parameter: ContentBasedDeduplication Reason: Content-based deduplication can only be set for FIFO topics")
 	}
 	next := maps.Clone(t.Attributes)
 	if value == "" && name != "DisplayName" {
@@ -283,10 +250,10 @@ func (s *Service) setTopicAttributes(q query) (string, *apiError) {
 	cp := *t.persisted()
 	cp.Attributes = next
 	if err := s.persist([]*topic{&cp}, nil, nil, nil); err != nil {
-		return "", errInternal(err)
+		return nil, errInternal(err)
 	}
 	t.Attributes = next
-	return "", nil
+	return nil, nil
 }
 
 // persisted returns a copy of the persisted fields of t, for writing a

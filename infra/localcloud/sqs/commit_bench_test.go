@@ -18,7 +18,7 @@ func BenchmarkCommit(b *testing.B) {
 			defer func() { maxSyncsInFlight = old }()
 			db := openDB(b, filepath.Join(b.TempDir(), "state.db"))
 			defer db.Close()
-			c, err := openCommitter(db)
+			c, err := openCommitter(db, nil, false)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -12,4 +12,10 @@
 // so that a sync flushes data only and never waits for a journal commit. Full log segments are folded into bbolt in
 // the background; whatever a crash leaves in the log is replayed into
 // bbolt when the service is next created, and Close folds the rest.
+//
+// Files: wire.go declares the operation table and the shapes of inputs
+// and outputs, errors.go the errors; a singular name holds a model and
+// its rules (queue.go, message.go), the plural the operations on it
+// (queues.go, messages.go; movetask.go holds both for move tasks);
+// store.go, wal.go and load.go keep state on disk.
 package sqs

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/eventchain/eventchain/infra/localcloud/awsmsg"
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 )
 
 // maxAttributes is how many message attributes SQS allows on a message.
@@ -98,7 +99,7 @@ func checkText(s string) bool {
 
 // convertAttributes validates wire attributes and converts them, returning
 // the attributes and their size as SQS counts it (name, type and value).
-func convertAttributes(in map[string]attributeValue, system bool) (map[string]awsmsg.Attribute, int, *apiError) {
+func convertAttributes(in map[string]attributeValue, system bool) (map[string]awsmsg.Attribute, int, *awsproto.Error) {
 	if len(in) == 0 {
 		return nil, 0, nil
 	}
@@ -126,8 +127,8 @@ func convertAttributes(in map[string]attributeValue, system bool) (map[string]aw
 }
 
 // checkAttributeName applies SQS's naming rule for message attributes.
-func checkAttributeName(name string) *apiError {
-	bad := func(reason string) *apiError {
+func checkAttributeName(name string) *awsproto.Error {
+	bad := func(reason string) *awsproto.Error {
 		return errInvalidParameterValue("Message (user) attribute name '%s' is invalid. %s", name, reason)
 	}
 	if name == "" || len(name) > 256 {
@@ -148,7 +149,7 @@ func checkAttributeName(name string) *apiError {
 	return nil
 }
 
-func convertAttribute(name string, v attributeValue) (awsmsg.Attribute, *apiError) {
+func convertAttribute(name string, v attributeValue) (awsmsg.Attribute, *awsproto.Error) {
 	base, custom, _ := strings.Cut(v.DataType, ".")
 	if v.DataType == "" {
 		return awsmsg.Attribute{}, errInvalidParameterValue("The message attribute '%s' must contain non-empty message attribute type.", name)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 )
 
 // maxBatchBytes caps the total message size of one SendMessageBatch.
@@ -24,7 +26,7 @@ func (m *message) del(q *queue) write {
 
 // checkSend validates a send against the queue (without its lock: only
 // immutable queue fields and a copy of the config are read).
-func checkSend(q *queue, cfg queueConfig, in *sendMessageInput) (*message, *apiError) {
+func checkSend(q *queue, cfg queueConfig, in *sendMessageInput) (*message, *awsproto.Error) {
 	if in.MessageBody == nil || *in.MessageBody == "" {
 		return nil, errMissingParameter("MessageBody")
 	}
@@ -84,8 +86,9 @@ func checkSend(q *queue, cfg queueConfig, in *sendMessageInput) (*message, *apiE
 }
 
 // send enqueues a validated message and returns the result to answer and
-// the commit to wait for (after the queue lock is released).
-func (s *Service) send(q *queue, in *sendMessageInput, _ int) (*sendResult, chan error, *apiError) {
+// commit, which waits (after the queue lock is released) until the
+// message is on disk, or rolls the send back and fails.
+func (s *Service) send(q *queue, in *sendMessageInput, _ int) (*sendResult, func() error, *awsproto.Error) {
 	q.mu.Lock()
 	cfg := q.cfg
 	q.mu.Unlock()
@@ -101,6 +104,7 @@ func (s *Service) send(q *queue, in *sendMessageInput, _ int) (*sendResult, chan
 		return nil, nil, errQueueDoesNotExist()
 	}
 	var ws []write
+	var dedupKey string
 	if q.fifo {
 		ws = q.expireDedup(nowMS, ws)
 		key := m.DedupID
@@ -114,18 +118,20 @@ func (s *Service) send(q *queue, in *sendMessageInput, _ int) (*sendResult, chan
 			if m.TraceHeader != nil {
 				res.MD5OfMessageSystemAttributes = md5OfAttributes(map[string]awsmsgAttr{"AWSTraceHeader": *m.TraceHeader})
 			}
-			return res, s.store.enqueue(ws...), nil
+			ch := s.store.enqueue(ws...)
+			return res, func() error { return wait(ch) }, nil
 		}
-		m.ID = newUUID()
+		m.ID = awsproto.UUID()
 		m.Seq = q.nextSeq(now)
 		m.SequenceNumber = fmt.Sprintf("%020d", m.Seq)
 		d := dedupEntry{msgID: m.ID, seqNum: m.SequenceNumber, expires: nowMS + dedupWindow.Milliseconds()}
 		q.dedup[key] = d
 		q.dedupLRU.PushBack(key)
+		dedupKey = key
 		val, _ := json.Marshal(dedupRecord{Key: key, MsgID: d.msgID, SeqNum: d.seqNum, Expires: d.expires})
 		ws = append(ws, write{bucket: dedupBucket(q.name), key: []byte(key), val: val})
 	} else {
-		m.ID = newUUID()
+		m.ID = awsproto.UUID()
 		m.Seq = q.nextSeq(now)
 	}
 	m.Sent = nowMS
@@ -149,7 +155,12 @@ func (s *Service) send(q *queue, in *sendMessageInput, _ int) (*sendResult, chan
 	if m.TraceHeader != nil {
 		res.MD5OfMessageSystemAttributes = md5OfAttributes(map[string]awsmsgAttr{"AWSTraceHeader": *m.TraceHeader})
 	}
-	return res, s.store.enqueue(ws...), nil
+	ch := s.store.enqueue(ws...)
+	sn := added(q, m)
+	sn.dedupKey = dedupKey
+	return res, func() error {
+		return waitOrRollback(ch, []snapshot{sn}, func() { s.counters.Resource(q.arn).In.Add(-1) })
+	}, nil
 }
 
 // dedupRecord is a FIFO deduplication entry as stored.
@@ -174,16 +185,16 @@ func (q *queue) expireDedup(nowMS int64, ws []write) []write {
 	return ws
 }
 
-func (s *Service) sendMessage(in *sendMessageInput) (any, *apiError) {
+func (s *Service) sendMessage(_ context.Context, in *sendMessageInput) (*sendResult, *awsproto.Error) {
 	q, e := s.queueByURL(in.QueueURL)
 	if e != nil {
 		return nil, e
 	}
-	res, ch, e := s.send(q, in, 0)
+	res, commit, e := s.send(q, in, 0)
 	if e != nil {
 		return nil, e
 	}
-	if err := wait(ch); err != nil {
+	if err := commit(); err != nil {
 		return nil, errInternal(err)
 	}
 	return res, nil
@@ -191,7 +202,7 @@ func (s *Service) sendMessage(in *sendMessageInput) (any, *apiError) {
 
 // checkBatchIDs applies the batch rules shared by the three batch calls to
 // their entries' ids.
-func checkBatchIDs[E any](entries []E, entryID func(E) *string) *apiError {
+func checkBatchIDs[E any](entries []E, entryID func(E) *string) *awsproto.Error {
 	if len(entries) == 0 {
 		return errEmptyBatch()
 	}
@@ -212,11 +223,11 @@ func checkBatchIDs[E any](entries []E, entryID func(E) *string) *apiError {
 	return nil
 }
 
-func batchFailure(id string, e *apiError) batchErrorEntry {
-	return batchErrorEntry{ID: id, SenderFault: e.sender, Code: e.query, Message: e.message}
+func batchFailure(id string, e *awsproto.Error) batchErrorEntry {
+	return batchErrorEntry{ID: id, SenderFault: e.Sender(), Code: e.Query(), Message: e.Message}
 }
 
-func (s *Service) sendMessageBatch(in *sendMessageBatchInput) (any, *apiError) {
+func (s *Service) sendMessageBatch(_ context.Context, in *sendMessageBatchInput) (*batchOutput[sendResult], *awsproto.Error) {
 	q, e := s.queueByURL(in.QueueURL)
 	if e != nil {
 		return nil, e
@@ -236,12 +247,16 @@ func (s *Service) sendMessageBatch(in *sendMessageBatchInput) (any, *apiError) {
 	}
 	successful := []sendResult{}
 	failed := []batchErrorEntry{}
-	var chans []chan error
+	var commits []func() error
 	for _, en := range in.Entries {
 		en := en
-		res, ch, e := s.send(q, &en.sendMessageInput, 0)
+		res, commit, e := s.send(q, &en.sendMessageInput, 0)
 		if e != nil {
-			if e.shape == "QueueDoesNotExist" {
+			if e.Code == "QueueDoesNotExist" {
+
+				for _, commit := range commits {
+					commit() //nolint:errcheck // the batch fails anyway; this rolls back what failed
+				}
 				return nil, e
 			}
 			failed = append(failed, batchFailure(str(en.ID), e))
@@ -249,14 +264,18 @@ func (s *Service) sendMessageBatch(in *sendMessageBatchInput) (any, *apiError) {
 		}
 		res.ID = str(en.ID)
 		successful = append(successful, *res)
-		chans = append(chans, ch)
+		commits = append(commits, commit)
 	}
-	for _, ch := range chans {
-		if err := wait(ch); err != nil {
-			return nil, errInternal(err)
+	var failed1 error
+	for _, commit := range commits {
+		if err := commit(); err != nil && failed1 == nil {
+			failed1 = err
 		}
 	}
-	return map[string]any{"Successful": successful, "Failed": failed}, nil
+	if failed1 != nil {
+		return nil, errInternal(failed1)
+	}
+	return &batchOutput[sendResult]{Successful: successful, Failed: failed}, nil
 }
 
 // Receipt handles carry the queue, the message and the receive they came
@@ -286,7 +305,7 @@ func parseReceipt(h string) (receipt, bool) {
 	return receipt{queue: parts[0], msgID: parts[1], nonce: n}, true
 }
 
-func (s *Service) receiveMessage(ctx context.Context, in *receiveMessageInput) (any, *apiError) {
+func (s *Service) receiveMessage(ctx context.Context, in *receiveMessageInput) (*receiveOutput, *awsproto.Error) {
 	q, e := s.queueByURL(in.QueueURL)
 	if e != nil {
 		return nil, e
@@ -310,15 +329,15 @@ func (s *Service) receiveMessage(ctx context.Context, in *receiveMessageInput) (
 	}
 	deadline := time.Now().Add(time.Duration(wait) * time.Second)
 	for {
-		msgs, notify, due, ch, e := s.receiveOnce(q, maxN, in.VisibilityTimeout, sysNames, in.MessageAttributeNames)
+		msgs, notify, due, commit, e := s.receiveOnce(q, maxN, in.VisibilityTimeout, sysNames, in.MessageAttributeNames)
 		if e != nil {
 			return nil, e
 		}
-		if err := waitErr(ch); err != nil {
+		if err := commit(); err != nil {
 			return nil, errInternal(err)
 		}
 		if len(msgs) > 0 || !time.Now().Before(deadline) {
-			return map[string]any{"Messages": msgs}, nil
+			return &receiveOutput{Messages: msgs}, nil
 		}
 		// Long poll: wait for a send (notify), the next delayed or
 		// in-flight message to become visible (due), or the deadline.
@@ -334,20 +353,18 @@ func (s *Service) receiveMessage(ctx context.Context, in *receiveMessageInput) (
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return map[string]any{"Messages": []wireMessage{}}, nil
+			return &receiveOutput{Messages: []wireMessage{}}, nil
 		case <-s.polls:
 			t.Stop()
-			return map[string]any{"Messages": []wireMessage{}}, nil
+			return &receiveOutput{Messages: []wireMessage{}}, nil
 		}
 		t.Stop()
 	}
 }
 
-func waitErr(ch chan error) error { return wait(ch) }
-
 // receiveOnce takes up to max messages. It returns them, the channel that
 // signals a change, when the next pending message is due, and the commit.
-func (s *Service) receiveOnce(q *queue, max int, visibility *int, sysNames, attrNames []string) ([]wireMessage, chan struct{}, int64, chan error, *apiError) {
+func (s *Service) receiveOnce(q *queue, max int, visibility *int, sysNames, attrNames []string) ([]wireMessage, chan struct{}, int64, func() error, *awsproto.Error) {
 	nowMS := s.now().UnixMilli()
 	// A receive may move messages to the DLQ: it holds both queues' locks
 	// while it changes them and queues their writes, so that the disk sees
@@ -386,6 +403,7 @@ func (s *Service) receiveOnce(q *queue, max int, visibility *int, sysNames, attr
 	var (
 		out     []wireMessage
 		ws      []write
+		snaps   []snapshot
 		moved   int
 		taken   = map[*group]bool{}
 		retainM = int64(q.cfg.retention) * 1000
@@ -395,6 +413,7 @@ func (s *Service) receiveOnce(q *queue, max int, visibility *int, sysNames, attr
 		if m == nil {
 			break
 		}
+		snaps = append(snaps, snap(q, m))
 		if nowMS-m.Sent >= retainM {
 			q.remove(m)
 			ws = append(ws, m.del(q))
@@ -403,6 +422,7 @@ func (s *Service) receiveOnce(q *queue, max int, visibility *int, sysNames, attr
 		if dlq != nil && m.ReceiveCount >= q.cfg.maxReceive {
 			q.remove(m)
 			ws = append(ws, m.del(q), moveToDLQ(q, dlq, m, nowMS))
+			snaps = append(snaps, snapshot{q: dlq, id: m.ID})
 			moved++
 			continue
 		}
@@ -425,7 +445,16 @@ func (s *Service) receiveOnce(q *queue, max int, visibility *int, sysNames, attr
 		s.counters.Resource(dlq.arn).In.Add(int64(moved))
 		dlq.wake()
 	}
-	return out, q.notify, q.nextDue(), s.store.enqueue(ws...), nil
+	ch := s.store.enqueue(ws...)
+	outN := len(out)
+	return out, q.notify, q.nextDue(), func() error {
+		return waitOrRollback(ch, snaps, func() {
+			s.counters.Resource(q.arn).Out.Add(-int64(outN))
+			if moved > 0 {
+				s.counters.Resource(dlq.arn).In.Add(-int64(moved))
+			}
+		})
+	}, nil
 }
 
 // moveToDLQ inserts into dlq a copy of m, which the caller has removed
@@ -510,7 +539,7 @@ func (s *Service) wireMessage(q *queue, m *message, sysNames, attrNames []string
 // findByReceipt resolves a receipt handle to its message, with q locked:
 // nil when the message is gone, and whether the handle comes from the
 // message's latest receive (a receive since makes older handles stale).
-func (q *queue) findByReceipt(handle string) (m *message, latest bool, e *apiError) {
+func (q *queue) findByReceipt(handle string) (m *message, latest bool, e *awsproto.Error) {
 	r, ok := parseReceipt(handle)
 	if !ok || r.queue != q.name {
 		return nil, false, errReceiptHandleIsInvalid(handle)
@@ -525,7 +554,7 @@ func (q *queue) findByReceipt(handle string) (m *message, latest bool, e *apiErr
 // but it deletes nothing: SQS documents that DeleteMessage needs the most
 // recent receipt handle, "otherwise, the request succeeds, but the message
 // will not be deleted".
-func (q *queue) deleteOne(handle string, ws []write) ([]write, *apiError) {
+func (q *queue) deleteOne(handle string, ws []write, snaps *[]snapshot) ([]write, *awsproto.Error) {
 	m, latest, e := q.findByReceipt(handle)
 	if e != nil {
 		return ws, e
@@ -533,11 +562,12 @@ func (q *queue) deleteOne(handle string, ws []write) ([]write, *apiError) {
 	if m == nil || !latest {
 		return ws, nil
 	}
+	*snaps = append(*snaps, snap(q, m))
 	q.remove(m)
 	return append(ws, m.del(q)), nil
 }
 
-func (s *Service) deleteMessage(in *deleteMessageInput) (any, *apiError) {
+func (s *Service) deleteMessage(_ context.Context, in *deleteMessageInput) (*empty, *awsproto.Error) {
 	q, e := s.queueByURL(in.QueueURL)
 	if e != nil {
 		return nil, e
@@ -545,20 +575,21 @@ func (s *Service) deleteMessage(in *deleteMessageInput) (any, *apiError) {
 	if in.ReceiptHandle == nil {
 		return nil, errMissingParameter("ReceiptHandle")
 	}
+	var snaps []snapshot
 	q.mu.Lock()
-	ws, e := q.deleteOne(*in.ReceiptHandle, nil)
+	ws, e := q.deleteOne(*in.ReceiptHandle, nil, &snaps)
 	ch := s.store.enqueue(ws...)
 	q.mu.Unlock()
 	if e != nil {
 		return nil, e
 	}
-	if err := wait(ch); err != nil {
+	if err := waitOrRollback(ch, snaps, nil); err != nil {
 		return nil, errInternal(err)
 	}
-	return struct{}{}, nil
+	return nil, nil
 }
 
-func (s *Service) deleteMessageBatch(in *deleteMessageBatchInput) (any, *apiError) {
+func (s *Service) deleteMessageBatch(_ context.Context, in *deleteMessageBatchInput) (*batchOutput[idResult], *awsproto.Error) {
 	q, e := s.queueByURL(in.QueueURL)
 	if e != nil {
 		return nil, e
@@ -568,10 +599,11 @@ func (s *Service) deleteMessageBatch(in *deleteMessageBatchInput) (any, *apiErro
 	}
 	successful, failed := []idResult{}, []batchErrorEntry{}
 	var ws []write
+	var snaps []snapshot
 	q.mu.Lock()
 	for _, en := range in.Entries {
-		var e *apiError
-		ws, e = q.deleteOne(str(en.ReceiptHandle), ws)
+		var e *awsproto.Error
+		ws, e = q.deleteOne(str(en.ReceiptHandle), ws, &snaps)
 		if e != nil {
 			failed = append(failed, batchFailure(str(en.ID), e))
 			continue
@@ -580,14 +612,14 @@ func (s *Service) deleteMessageBatch(in *deleteMessageBatchInput) (any, *apiErro
 	}
 	ch := s.store.enqueue(ws...)
 	q.mu.Unlock()
-	if err := wait(ch); err != nil {
+	if err := waitOrRollback(ch, snaps, nil); err != nil {
 		return nil, errInternal(err)
 	}
-	return map[string]any{"Successful": successful, "Failed": failed}, nil
+	return &batchOutput[idResult]{Successful: successful, Failed: failed}, nil
 }
 
 // changeOne sets the visibility timeout of an in-flight message, q locked.
-func (s *Service) changeOne(q *queue, handle string, timeout *int, nowMS int64, ws []write) ([]write, *apiError) {
+func (s *Service) changeOne(q *queue, handle string, timeout *int, nowMS int64, ws []write, snaps *[]snapshot) ([]write, *awsproto.Error) {
 	if timeout == nil {
 		return ws, errMissingParameter("VisibilityTimeout")
 	}
@@ -607,6 +639,7 @@ func (s *Service) changeOne(q *queue, handle string, timeout *int, nowMS int64, 
 	if m.State != stateInflight {
 		return ws, errMessageNotInflight()
 	}
+	*snaps = append(*snaps, snap(q, m))
 	if *timeout == 0 {
 		q.setState(m, stateVisible, 0)
 		q.wake()
@@ -617,7 +650,7 @@ func (s *Service) changeOne(q *queue, handle string, timeout *int, nowMS int64, 
 	return append(ws, m.put(q)), nil
 }
 
-func (s *Service) changeVisibility(in *changeVisibilityInput) (any, *apiError) {
+func (s *Service) changeVisibility(_ context.Context, in *changeVisibilityInput) (*empty, *awsproto.Error) {
 	q, e := s.queueByURL(in.QueueURL)
 	if e != nil {
 		return nil, e
@@ -626,21 +659,22 @@ func (s *Service) changeVisibility(in *changeVisibilityInput) (any, *apiError) {
 		return nil, errMissingParameter("ReceiptHandle")
 	}
 	nowMS := s.now().UnixMilli()
+	var snaps []snapshot
 	q.mu.Lock()
 	q.promote(nowMS)
-	ws, e := s.changeOne(q, *in.ReceiptHandle, in.VisibilityTimeout, nowMS, nil)
+	ws, e := s.changeOne(q, *in.ReceiptHandle, in.VisibilityTimeout, nowMS, nil, &snaps)
 	ch := s.store.enqueue(ws...)
 	q.mu.Unlock()
 	if e != nil {
 		return nil, e
 	}
-	if err := wait(ch); err != nil {
+	if err := waitOrRollback(ch, snaps, nil); err != nil {
 		return nil, errInternal(err)
 	}
-	return struct{}{}, nil
+	return nil, nil
 }
 
-func (s *Service) changeVisibilityBatch(in *changeVisibilityBatchInput) (any, *apiError) {
+func (s *Service) changeVisibilityBatch(_ context.Context, in *changeVisibilityBatchInput) (*batchOutput[idResult], *awsproto.Error) {
 	q, e := s.queueByURL(in.QueueURL)
 	if e != nil {
 		return nil, e
@@ -650,12 +684,13 @@ func (s *Service) changeVisibilityBatch(in *changeVisibilityBatchInput) (any, *a
 	}
 	successful, failed := []idResult{}, []batchErrorEntry{}
 	var ws []write
+	var snaps []snapshot
 	nowMS := s.now().UnixMilli()
 	q.mu.Lock()
 	q.promote(nowMS)
 	for _, en := range in.Entries {
-		var e *apiError
-		ws, e = s.changeOne(q, str(en.ReceiptHandle), en.VisibilityTimeout, nowMS, ws)
+		var e *awsproto.Error
+		ws, e = s.changeOne(q, str(en.ReceiptHandle), en.VisibilityTimeout, nowMS, ws, &snaps)
 		if e != nil {
 			failed = append(failed, batchFailure(str(en.ID), e))
 			continue
@@ -664,8 +699,8 @@ func (s *Service) changeVisibilityBatch(in *changeVisibilityBatchInput) (any, *a
 	}
 	ch := s.store.enqueue(ws...)
 	q.mu.Unlock()
-	if err := wait(ch); err != nil {
+	if err := waitOrRollback(ch, snaps, nil); err != nil {
 		return nil, errInternal(err)
 	}
-	return map[string]any{"Successful": successful, "Failed": failed}, nil
+	return &batchOutput[idResult]{Successful: successful, Failed: failed}, nil
 }

@@ -4,15 +4,24 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 )
 
 // moveTasks tracks message move tasks (StartMessageMoveTask). Tasks live
 // in memory; each message they move is committed like any other change.
+//
+// As in SQS, a cancelled task is CANCELLING until its worker has stopped
+// (a message may still be on its way) and CANCELLED after, so a caller that
+// waits for CANCELLED reads the final ApproximateNumberOfMessagesMoved; and
+// a moved message is a new message in its destination: a new message id,
+// enqueued now (its retention starts again), never received.
 type moveTasks struct {
 	mu   sync.Mutex
 	byID map[string]*moveTask
@@ -40,7 +49,7 @@ func (t *moveTask) result(withHandle bool) moveTaskResult {
 	return r
 }
 
-func (s *Service) startMoveTask(in *startMoveTaskInput) (any, *apiError) {
+func (s *Service) startMoveTask(_ context.Context, in *startMoveTaskInput) (*startMoveTaskOutput, *awsproto.Error) {
 	if in.SourceArn == nil {
 		return nil, errMissingParameter("SourceArn")
 	}
@@ -71,7 +80,7 @@ func (s *Service) startMoveTask(in *startMoveTaskInput) (any, *apiError) {
 	s.tasks.mu.Lock()
 	defer s.tasks.mu.Unlock()
 	for _, t := range s.tasks.byID {
-		if t.source == src.arn && t.status == "RUNNING" {
+		if t.source == src.arn && (t.status == "RUNNING" || t.status == "CANCELLING") {
 			return nil, errUnsupportedOperation("There is already a task running. Only one active task is allowed for a source queue arn at a given time.")
 		}
 	}
@@ -79,7 +88,7 @@ func (s *Service) startMoveTask(in *startMoveTaskInput) (any, *apiError) {
 	src.promote(s.now().UnixMilli())
 	toMove := int64(src.counts[stateVisible])
 	src.mu.Unlock()
-	id := newUUID()
+	id := awsproto.UUID()
 	handle, _ := json.Marshal(map[string]string{"taskId": id, "sourceArn": src.arn})
 	ctx, cancel := context.WithCancel(context.Background())
 	t := &moveTask{id: id, handle: base64.StdEncoding.EncodeToString(handle), source: src.arn, dest: dest,
@@ -87,7 +96,7 @@ func (s *Service) startMoveTask(in *startMoveTaskInput) (any, *apiError) {
 	s.tasks.byID[id] = t
 	s.workers.Add(1)
 	go s.runMoveTask(ctx, t, src, limit)
-	return map[string]string{"TaskHandle": t.handle}, nil
+	return &startMoveTaskOutput{TaskHandle: t.handle}, nil
 }
 
 // runMoveTask moves visible messages from the source, at most limit a
@@ -98,8 +107,11 @@ func (s *Service) runMoveTask(ctx context.Context, t *moveTask, src *queue, limi
 	lim := rate.NewLimiter(rate.Limit(limit), 1)
 	finish := func(status, failure string) {
 		s.tasks.mu.Lock()
-		if t.status == "RUNNING" {
+		switch t.status {
+		case "RUNNING":
 			t.status, t.failure = status, failure
+		case "CANCELLING":
+			t.status = "CANCELLED"
 		}
 		s.tasks.mu.Unlock()
 	}
@@ -118,7 +130,8 @@ func (s *Service) runMoveTask(ctx context.Context, t *moveTask, src *queue, limi
 		default:
 		}
 		if err := lim.Wait(ctx); err != nil {
-			return // cancelled
+			finish("CANCELLED", "") // only a cancel ends ctx
+			return
 		}
 		ok, failure := s.moveOne(src, t.dest)
 		if failure != "" {
@@ -173,11 +186,12 @@ func (s *Service) moveOne(src *queue, dest string) (bool, string) {
 		ws := []write{m.del(src)}
 		moved := *m
 		moved.heapIdx, moved.elem, moved.group = -1, nil, nil
+		moved.ID, moved.Sent, moved.ReceiptNonce = awsproto.UUID(), nowMS, 0
 		moved.Seq = dq.nextSeq(time.UnixMilli(nowMS))
 		moved.State, moved.AvailableAt, moved.ReceiveCount, moved.FirstReceive = stateVisible, 0, 0, 0
 		moved.DLQSourceArn = ""
 		if dq.fifo {
-			moved.SequenceNumber = ""
+			moved.SequenceNumber = fmt.Sprintf("%020d", moved.Seq)
 		}
 		dq.insert(&moved)
 		ws = append(ws, moved.put(dq))
@@ -192,7 +206,7 @@ func (s *Service) moveOne(src *queue, dest string) (bool, string) {
 	}
 }
 
-func (s *Service) listMoveTasks(in *listMoveTasksInput) (any, *apiError) {
+func (s *Service) listMoveTasks(_ context.Context, in *listMoveTasksInput) (*listMoveTasksOutput, *awsproto.Error) {
 	if in.SourceArn == nil {
 		return nil, errMissingParameter("SourceArn")
 	}
@@ -216,10 +230,10 @@ func (s *Service) listMoveTasks(in *listMoveTasksInput) (any, *apiError) {
 	for _, t := range ts[:min(max, len(ts))] {
 		results = append(results, t.result(t.status == "RUNNING"))
 	}
-	return map[string]any{"Results": results}, nil
+	return &listMoveTasksOutput{Results: results}, nil
 }
 
-func (s *Service) cancelMoveTask(in *cancelMoveTaskInput) (any, *apiError) {
+func (s *Service) cancelMoveTask(_ context.Context, in *cancelMoveTaskInput) (*cancelMoveTaskOutput, *awsproto.Error) {
 	if in.TaskHandle == nil {
 		return nil, errMissingParameter("TaskHandle")
 	}
@@ -237,7 +251,7 @@ func (s *Service) cancelMoveTask(in *cancelMoveTaskInput) (any, *apiError) {
 	if t.status != "RUNNING" {
 		return nil, errUnsupportedOperation("Only active tasks can be cancelled.")
 	}
-	t.status = "CANCELLED"
+	t.status = "CANCELLING"
 	t.cancel()
-	return map[string]int64{"ApproximateNumberOfMessagesMoved": t.moved}, nil
+	return &cancelMoveTaskOutput{ApproximateNumberOfMessagesMoved: t.moved}, nil
 }

@@ -1,11 +1,14 @@
 package sqs
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 )
 
 // queueRecord is a queue as stored.
@@ -84,7 +87,7 @@ func fifoOnly(f func(string, bool) bool) func(string, bool) bool {
 func jsonOrEmpty(v string, _ bool) bool { return v == "" || json.Valid([]byte(v)) }
 
 // checkAttributes validates attributes to set on a queue.
-func (s *Service) checkAttributes(name string, attrs map[string]string, fifo bool) *apiError {
+func (s *Service) checkAttributes(name string, attrs map[string]string, fifo bool) *awsproto.Error {
 	for k, v := range attrs {
 		check, ok := settable[k]
 		if !ok || (!fifo && slices.Contains(fifoAttrs, k)) {
@@ -130,7 +133,7 @@ func defaultAttributes(fifo bool) map[string]string {
 	return a
 }
 
-func checkTags(tags map[string]string) *apiError {
+func checkTags(tags map[string]string) *awsproto.Error {
 	if len(tags) > 50 {
 		return errInvalidParameterValue("Too many tags added for queue. A queue can have at most 50 tags.")
 	}
@@ -142,7 +145,7 @@ func checkTags(tags map[string]string) *apiError {
 	return nil
 }
 
-func (s *Service) createQueue(in *createQueueInput) (any, *apiError) {
+func (s *Service) createQueue(_ context.Context, in *createQueueInput) (*queueURLOutput, *awsproto.Error) {
 	name := str(in.QueueName)
 	if in.QueueName == nil {
 		return nil, errMissingParameter("QueueName")
@@ -173,7 +176,7 @@ func (s *Service) createQueue(in *createQueueInput) (any, *apiError) {
 				return nil, errQueueNameExists(name)
 			}
 		}
-		return map[string]string{"QueueUrl": q.url}, nil
+		return &queueURLOutput{QueueURL: q.url}, nil
 	}
 	q := newQueue(name, s.arnOf(name), s.urlOf(name), fifo)
 	for k, v := range defaultAttributes(fifo) {
@@ -194,12 +197,15 @@ func (s *Service) createQueue(in *createQueueInput) (any, *apiError) {
 	ch := s.store.enqueue(q.record(), write{bucket: msgBucket(name), createBkt: true})
 	s.queues[name] = q
 	if err := wait(ch); err != nil {
+		// s.mu is held throughout: nobody has seen the queue yet.
+		delete(s.queues, name)
+		q.deleted = true
 		return nil, errInternal(err)
 	}
-	return map[string]string{"QueueUrl": q.url}, nil
+	return &queueURLOutput{QueueURL: q.url}, nil
 }
 
-func (s *Service) getQueueURL(in *getQueueURLInput) (any, *apiError) {
+func (s *Service) getQueueURL(_ context.Context, in *getQueueURLInput) (*queueURLOutput, *awsproto.Error) {
 	if in.QueueName == nil {
 		return nil, errMissingParameter("QueueName")
 	}
@@ -210,10 +216,10 @@ func (s *Service) getQueueURL(in *getQueueURLInput) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	return map[string]string{"QueueUrl": q.url}, nil
+	return &queueURLOutput{QueueURL: q.url}, nil
 }
 
-func (s *Service) deleteQueue(in *queueRef) (any, *apiError) {
+func (s *Service) deleteQueue(_ context.Context, in *queueRef) (*empty, *awsproto.Error) {
 	q, e := s.queueByURL(in.QueueURL)
 	if e != nil {
 		return nil, e
@@ -236,10 +242,10 @@ func (s *Service) deleteQueue(in *queueRef) (any, *apiError) {
 	if err := wait(ch); err != nil {
 		return nil, errInternal(err)
 	}
-	return struct{}{}, nil
+	return nil, nil
 }
 
-func (s *Service) listQueues(in *listQueuesInput) (any, *apiError) {
+func (s *Service) listQueues(_ context.Context, in *listQueuesInput) (*listQueuesOutput, *awsproto.Error) {
 	max := intOr(in.MaxResults, 0)
 	if in.MaxResults != nil && (max < 1 || max > 1000) {
 		return nil, errInvalidParameterValue("Value %d for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000.", max)
@@ -254,36 +260,28 @@ func (s *Service) listQueues(in *listQueuesInput) (any, *apiError) {
 	}
 	s.mu.RUnlock()
 	slices.Sort(names)
-	return paginate(names, s.urlOf, max, str(in.NextToken), "QueueUrls")
+	urls, next := s.pageOfNames(names, max, in.NextToken)
+	return &listQueuesOutput{QueueURLs: urls, NextToken: next}, nil
 }
 
-// paginate answers a name listing with MaxResults/NextToken; the token is
-// the last name returned, so listings stay stable while queues change.
-func paginate(names []string, toURL func(string) string, max int, token, field string) (any, *apiError) {
-	start := 0
-	if token != "" {
-		start, _ = slices.BinarySearch(names, token)
-		if start < len(names) && names[start] == token {
-			start++
-		}
+// pageOfNames answers a name listing with MaxResults/NextToken; the
+// token is the last name returned.
+func (s *Service) pageOfNames(names []string, max int, token *string) (urls []string, next string) {
+	if token != nil && *token == "" {
+		token = nil
 	}
-	out := map[string]any{}
-	end := len(names)
-	if max > 0 && start+max < end {
-		end = start + max
-		out["NextToken"] = names[end-1]
+	page, more := awsproto.Page(names, func(n string) string { return n }, token, max)
+	urls = make([]string, 0, len(page))
+	for _, n := range page {
+		urls = append(urls, s.urlOf(n))
 	}
-	urls := make([]string, 0, max)
-	for _, n := range names[min(start, len(names)):end] {
-		urls = append(urls, toURL(n))
+	if more {
+		next = page[len(page)-1]
 	}
-	if len(urls) > 0 || field == "queueUrls" {
-		out[field] = urls
-	}
-	return out, nil
+	return urls, next
 }
 
-func (s *Service) getQueueAttributes(in *getQueueAttributesInput) (any, *apiError) {
+func (s *Service) getQueueAttributes(_ context.Context, in *getQueueAttributesInput) (*attributesOutput, *awsproto.Error) {
 	q, e := s.queueByURL(in.QueueURL)
 	if e != nil {
 		return nil, e
@@ -323,12 +321,12 @@ func (s *Service) getQueueAttributes(in *getQueueAttributesInput) (any, *apiErro
 		}
 	}
 	if len(out) == 0 {
-		return struct{}{}, nil
+		return &attributesOutput{}, nil
 	}
-	return map[string]any{"Attributes": out}, nil
+	return &attributesOutput{Attributes: out}, nil
 }
 
-func (s *Service) setQueueAttributes(in *setQueueAttributesInput) (any, *apiError) {
+func (s *Service) setQueueAttributes(_ context.Context, in *setQueueAttributesInput) (*empty, *awsproto.Error) {
 	q, e := s.queueByURL(in.QueueURL)
 	if e != nil {
 		return nil, e
@@ -355,10 +353,10 @@ func (s *Service) setQueueAttributes(in *setQueueAttributesInput) (any, *apiErro
 	if err := wait(ch); err != nil {
 		return nil, errInternal(err)
 	}
-	return struct{}{}, nil
+	return nil, nil
 }
 
-func (s *Service) tagQueue(in *tagQueueInput) (any, *apiError) {
+func (s *Service) tagQueue(_ context.Context, in *tagQueueInput) (*empty, *awsproto.Error) {
 	q, e := s.queueByURL(in.QueueURL)
 	if e != nil {
 		return nil, e
@@ -387,10 +385,10 @@ func (s *Service) tagQueue(in *tagQueueInput) (any, *apiError) {
 	if err := wait(ch); err != nil {
 		return nil, errInternal(err)
 	}
-	return struct{}{}, nil
+	return nil, nil
 }
 
-func (s *Service) untagQueue(in *untagQueueInput) (any, *apiError) {
+func (s *Service) untagQueue(_ context.Context, in *untagQueueInput) (*empty, *awsproto.Error) {
 	q, e := s.queueByURL(in.QueueURL)
 	if e != nil {
 		return nil, e
@@ -407,10 +405,10 @@ func (s *Service) untagQueue(in *untagQueueInput) (any, *apiError) {
 	if err := wait(ch); err != nil {
 		return nil, errInternal(err)
 	}
-	return struct{}{}, nil
+	return nil, nil
 }
 
-func (s *Service) listQueueTags(in *queueRef) (any, *apiError) {
+func (s *Service) listQueueTags(_ context.Context, in *queueRef) (*tagsOutput, *awsproto.Error) {
 	q, e := s.queueByURL(in.QueueURL)
 	if e != nil {
 		return nil, e
@@ -418,16 +416,16 @@ func (s *Service) listQueueTags(in *queueRef) (any, *apiError) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.tags) == 0 {
-		return struct{}{}, nil
+		return &tagsOutput{}, nil
 	}
 	tags := make(map[string]string, len(q.tags))
 	for k, v := range q.tags {
 		tags[k] = v
 	}
-	return map[string]any{"Tags": tags}, nil
+	return &tagsOutput{Tags: tags}, nil
 }
 
-func (s *Service) purgeQueue(in *queueRef) (any, *apiError) {
+func (s *Service) purgeQueue(_ context.Context, in *queueRef) (*empty, *awsproto.Error) {
 	q, e := s.queueByURL(in.QueueURL)
 	if e != nil {
 		return nil, e
@@ -449,7 +447,7 @@ func (s *Service) purgeQueue(in *queueRef) (any, *apiError) {
 	if err := wait(ch); err != nil {
 		return nil, errInternal(err)
 	}
-	return struct{}{}, nil
+	return nil, nil
 }
 
 // dlqSources lists the queues whose RedrivePolicy targets arn.
@@ -473,7 +471,7 @@ func (s *Service) dlqSources(arn string) []*queue {
 	return out
 }
 
-func (s *Service) listDLQSources(in *listDLQSourcesInput) (any, *apiError) {
+func (s *Service) listDLQSources(_ context.Context, in *listDLQSourcesInput) (*listDLQSourcesOutput, *awsproto.Error) {
 	q, e := s.queueByURL(in.QueueURL)
 	if e != nil {
 		return nil, e
@@ -486,5 +484,6 @@ func (s *Service) listDLQSources(in *listDLQSourcesInput) (any, *apiError) {
 	for _, src := range s.dlqSources(q.arn) {
 		names = append(names, src.name)
 	}
-	return paginate(names, s.urlOf, max, str(in.NextToken), "queueUrls")
+	urls, next := s.pageOfNames(names, max, in.NextToken)
+	return &listDLQSourcesOutput{QueueURLs: urls, NextToken: next}, nil
 }

@@ -1,13 +1,8 @@
 package sqs
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,7 +12,9 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/eventchain/eventchain/infra/localcloud/awsmsg"
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 	"github.com/eventchain/eventchain/infra/localcloud/stats"
+	"github.com/eventchain/eventchain/infra/localcloud/storage"
 )
 
 // Options configures the service.
@@ -29,8 +26,13 @@ type Options struct {
 	BaseURL string
 	// DB, when set, makes every acknowledged change durable; nil keeps
 	// state in memory.
-	DB    *bbolt.DB
-	Clock func() time.Time
+	DB *bbolt.DB
+	// State reports failed writes and injects them in tests.
+	State *storage.State
+	// Salvage replays what can be read of a damaged log instead of
+	// refusing to open (see foldSegments).
+	Salvage bool
+	Clock   func() time.Time
 }
 
 // Service is the emulated SQS. It is safe for concurrent use.
@@ -50,24 +52,25 @@ type Service struct {
 	pollsOnce sync.Once
 	workers   sync.WaitGroup
 	baseURL   string
+
+	wire   *awsproto.Service
+	router *awsproto.Router // for ServeHTTP on the service alone
 }
 
 // New creates the service, loading any state kept in opts.DB.
 func New(opts Options) (*Service, error) {
-	if opts.AccountID == "" {
-		opts.AccountID = "123456789012"
-	}
-	if opts.Region == "" {
-		opts.Region = "us-east-1"
-	}
+	acct := awsproto.Account{ID: opts.AccountID, Region: opts.Region}.OrDefault()
+	opts.AccountID, opts.Region = acct.ID, acct.Region
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
 	s := &Service{opts: opts, queues: map[string]*queue{}, closing: make(chan struct{}), polls: make(chan struct{}),
 		baseURL: strings.TrimSuffix(opts.BaseURL, "/")}
 	s.tasks.byID = map[string]*moveTask{}
+	s.wire = s.api()
+	s.router = awsproto.NewRouter(awsproto.Limits{}, s.wire)
 	if opts.DB != nil {
-		store, err := openCommitter(opts.DB)
+		store, err := openCommitter(opts.DB, opts.State, opts.Salvage)
 		if err != nil {
 			return nil, fmt.Errorf("open sqs log: %w", err)
 		}
@@ -115,138 +118,14 @@ func (s *Service) urlOf(name string) string {
 }
 
 // ServeHTTP answers one API request.
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonSQS.")
-	counter := s.counters.Op(op)
-	counter.Calls.Add(1)
-	out, aerr := s.handle(r.Context(), op, r)
-	if aerr != nil {
-		counter.Errors.Add(1)
-		writeError(w, aerr)
-		return
-	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		counter.Errors.Add(1)
-		writeError(w, errInternal(fmt.Errorf("encode %s response: %w", op, err)))
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	w.Header().Set("x-amzn-RequestId", newUUID())
-	w.WriteHeader(http.StatusOK)
-	w.Write(body) //nolint:errcheck // the client went away
-}
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
-func (s *Service) handle(ctx context.Context, op string, r *http.Request) (any, *apiError) {
-	if r.Method != http.MethodPost {
-		return nil, errInvalidAction(op)
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxRequestBytes))
-	if err != nil {
-		return nil, errSerialization(fmt.Errorf("read body: %w", err))
-	}
-	in, err := parseRequest(op, body)
-	if err != nil {
-		var ae *apiError
-		if errors.As(err, &ae) {
-			return nil, ae
-		}
-		return nil, errSerialization(err)
-	}
-	return s.dispatch(ctx, op, in)
-}
-
-// dispatch runs the operation whose input type in is.
-func (s *Service) dispatch(ctx context.Context, op string, in any) (any, *apiError) {
-	switch in := in.(type) {
-	case *createQueueInput:
-		return s.createQueue(in)
-	case *getQueueURLInput:
-		return s.getQueueURL(in)
-	case *listQueuesInput:
-		return s.listQueues(in)
-	case *queueRef:
-		switch op {
-		case "DeleteQueue":
-			return s.deleteQueue(in)
-		case "PurgeQueue":
-			return s.purgeQueue(in)
-		default:
-			return s.listQueueTags(in)
-		}
-	case *getQueueAttributesInput:
-		return s.getQueueAttributes(in)
-	case *setQueueAttributesInput:
-		return s.setQueueAttributes(in)
-	case *tagQueueInput:
-		return s.tagQueue(in)
-	case *untagQueueInput:
-		return s.untagQueue(in)
-	case *sendMessageInput:
-		return s.sendMessage(in)
-	case *sendMessageBatchInput:
-		return s.sendMessageBatch(in)
-	case *receiveMessageInput:
-		return s.receiveMessage(ctx, in)
-	case *deleteMessageInput:
-		return s.deleteMessage(in)
-	case *deleteMessageBatchInput:
-		return s.deleteMessageBatch(in)
-	case *changeVisibilityInput:
-		return s.changeVisibility(in)
-	case *changeVisibilityBatchInput:
-		return s.changeVisibilityBatch(in)
-	case *listDLQSourcesInput:
-		return s.listDLQSources(in)
-	case *startMoveTaskInput:
-		return s.startMoveTask(in)
-	case *listMoveTasksInput:
-		return s.listMoveTasks(in)
-	case *cancelMoveTaskInput:
-		return s.cancelMoveTask(in)
-	}
-	return nil, errInvalidAction(describe(in))
-}
-
-// writeError answers in the awsQueryCompatible JSON form.
-func writeError(w http.ResponseWriter, e *apiError) {
-	fault := "Sender"
-	if !e.sender {
-		fault = "Receiver"
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	w.Header().Set("x-amzn-query-error", e.query+";"+fault)
-	w.Header().Set("x-amzn-RequestId", newUUID())
-	w.WriteHeader(e.status)
-	body, _ := json.Marshal(map[string]string{"__type": "com.amazonaws.sqs#" + e.shape, "message": e.message})
-	w.Write(body) //nolint:errcheck // the client went away
-}
-
-// newUUID returns a random RFC 4122 version 4 UUID, the form of message
-// ids and request ids.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	// Hand-formatted: this runs twice per request, and fmt costs more
-	// than the rest of a SendMessage's bookkeeping.
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:36], b[10:16])
-	return string(out[:])
-}
+// API is the service's declaration to the wire layer.
+func (s *Service) API() *awsproto.Service { return s.wire }
 
 // queueByURL finds the queue a QueueUrl names. Only the account and name
 // in the path matter, so clients may reach us as localhost or 127.0.0.1.
-func (s *Service) queueByURL(raw *string) (*queue, *apiError) {
+func (s *Service) queueByURL(raw *string) (*queue, *awsproto.Error) {
 	if raw == nil || *raw == "" {
 		return nil, errMissingParameter("QueueUrl")
 	}
@@ -274,7 +153,7 @@ func (s *Service) queueByURL(raw *string) (*queue, *apiError) {
 	return s.queueByName(name)
 }
 
-func (s *Service) queueByName(name string) (*queue, *apiError) {
+func (s *Service) queueByName(name string) (*queue, *awsproto.Error) {
 	s.mu.RLock()
 	q := s.queues[name]
 	s.mu.RUnlock()
@@ -349,12 +228,12 @@ func (s *Service) StartSendToQueue(queueARN, body string, attrs map[string]awsms
 			in.MessageAttributes[n] = v
 		}
 	}
-	_, ch, aerr := s.send(q, in, 0)
+	_, commitSend, aerr := s.send(q, in, 0)
 	if aerr != nil {
 		return nil, fmt.Errorf("send to %s: %w", queueARN, aerr)
 	}
 	return func() error {
-		if err := wait(ch); err != nil {
+		if err := commitSend(); err != nil {
 			return fmt.Errorf("send to %s: %w", queueARN, err)
 		}
 		return nil

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -420,7 +419,10 @@ func TestDurableAcrossReopen(t *testing.T) {
 	}
 }
 
-func FuzzParseRequest(f *testing.F) {
+// FuzzRequest feeds arbitrary operations and bodies through the wire
+// layer: nothing may panic, and every answer is JSON, an error carrying
+// its __type and query code.
+func FuzzRequest(f *testing.F) {
 	f.Add("SendMessage", `{"QueueUrl":"http://h/1/q","MessageBody":"x","MessageAttributes":{"a":{"DataType":"Binary","BinaryValue":"AAE="}}}`)
 	f.Add("ReceiveMessage", `{"QueueUrl":"q","MaxNumberOfMessages":10,"MessageAttributeNames":["All"]}`)
 	f.Add("SendMessageBatch", `{"QueueUrl":"q","Entries":[{"Id":"1","MessageBody":"b","DelaySeconds":3}]}`)
@@ -429,37 +431,25 @@ func FuzzParseRequest(f *testing.F) {
 	f.Add("Nope", `{}`)
 	f.Add("SendMessage", `{"MessageBody":1}`)
 	f.Add("SendMessage", `{} {}`)
+	s, err := New(Options{BaseURL: "http://127.0.0.1:4566"})
+	if err != nil {
+		f.Fatalf("New: %v", err)
+	}
+	f.Cleanup(func() { s.Close() })
 	f.Fuzz(func(t *testing.T, op, body string) {
-		in, err := parseRequest(op, []byte(body))
-		if err == nil && in == nil {
-			t.Fatal("no input and no error")
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		req.Header.Set("X-Amz-Target", "AmazonSQS."+op)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		var out map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			t.Fatalf("%s answered %q: %v", op, rec.Body.String(), err)
 		}
-		if err != nil {
-			if _, ok := err.(*apiError); !ok {
-				t.Fatalf("error %T is not an API error", err)
-			}
-		}
-		// Whatever parses must be dispatchable without panicking.
-		if err == nil {
-			s := newTestService(t, nil, nil)
-			_, _ = s.dispatch(t.Context(), op, in)
+		if rec.Code != http.StatusOK && (out["__type"] == nil || rec.Header().Get("x-amzn-query-error") == "") {
+			t.Fatalf("%s: error %d without __type or query code: %s", op, rec.Code, rec.Body.String())
 		}
 	})
-}
-
-func TestNewUUIDFormat(t *testing.T) {
-	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	seen := map[string]bool{}
-	for range 100 {
-		id := newUUID()
-		if !re.MatchString(id) {
-			t.Fatalf("newUUID() = %q, not an RFC 4122 version 4 UUID", id)
-		}
-		if seen[id] {
-			t.Fatalf("newUUID() repeated %q", id)
-		}
-		seen[id] = true
-	}
 }
 
 func TestSendToFIFOQueue(t *testing.T) {

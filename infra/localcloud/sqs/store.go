@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/eventchain/eventchain/infra/localcloud/storage"
 )
 
 // Bucket layout: one bucket of queue records, and per queue one bucket of
@@ -45,6 +48,7 @@ type write struct {
 type committer struct {
 	db     *bbolt.DB
 	dbPath string
+	state  *storage.State
 
 	mu      sync.Mutex
 	pending []write
@@ -61,8 +65,14 @@ type committer struct {
 	limit     int64  // segment size that starts the next segment
 	syncSlots chan struct{}
 
+	// A failed log write or sync fails its batch and every later one
+	// until the log goes on in a new segment that leaves the failed
+	// frames out (recoverLog). failOff and failWs are where the first
+	// failed frame starts in the segment and in segWs.
 	failMu  sync.Mutex
-	failure error // a failed log write or sync: nothing later may be acknowledged
+	failure error
+	failOff int64
+	failWs  int
 
 	folder folder
 }
@@ -79,6 +89,7 @@ type committer struct {
 type folder struct {
 	db     *bbolt.DB
 	dbPath string
+	state  *storage.State
 	// apply puts a batch of writes into a transaction; nil is the package
 	// function apply (tests inject failures here).
 	apply  func(*bbolt.Tx, []write) error
@@ -92,19 +103,20 @@ type folder struct {
 }
 
 // openCommitter replays the log segments a crash left into the database,
-// removes them and starts a new log.
-func openCommitter(db *bbolt.DB) (*committer, error) {
+// removes them and starts a new log. Damaged segments refuse the open
+// unless salvage (see foldSegments).
+func openCommitter(db *bbolt.DB, st *storage.State, salvage bool) (*committer, error) {
 	path := db.Path()
-	last, err := foldSegments(db, path)
+	last, err := foldSegments(db, path, st, salvage)
 	if err != nil {
 		return nil, err
 	}
-	seg, err := createSegment(path, last+1, segmentLimit)
+	seg, err := createSegment(path, last+1, segmentLimit, -1, st)
 	if err != nil {
 		return nil, err
 	}
-	c := &committer{db: db, dbPath: path, limit: segmentLimit, syncSlots: make(chan struct{}, maxSyncsInFlight), kick: make(chan struct{}, 1), done: make(chan struct{}), seg: seg,
-		folder: folder{db: db, dbPath: path, kick: make(chan struct{}, 1), done: make(chan struct{})}}
+	c := &committer{db: db, dbPath: path, state: st, limit: segmentLimit, syncSlots: make(chan struct{}, maxSyncsInFlight), kick: make(chan struct{}, 1), done: make(chan struct{}), seg: seg,
+		folder: folder{db: db, dbPath: path, state: st, kick: make(chan struct{}, 1), done: make(chan struct{})}}
 	go c.folder.run()
 	go c.run()
 	return c, nil
@@ -115,21 +127,57 @@ func openCommitter(db *bbolt.DB) (*committer, error) {
 // a segment whose writes already reached bbolt (a crash between a fold and
 // the removal) is harmless: replaying a run of puts and deletes in order
 // leaves every key as the run's last write to it left it.
-func foldSegments(db *bbolt.DB, dbPath string) (uint64, error) {
+//
+// A damaged segment (scanSegment) stops it with a *storage.Damage before
+// anything is applied or removed. With salvage, the frames that can be
+// read are applied, the damaged segment is moved aside instead of being
+// removed, and what was lost is logged write by write.
+func foldSegments(db *bbolt.DB, dbPath string, st *storage.State, salvage bool) (uint64, error) {
 	ns, err := segments(dbPath)
 	if err != nil || len(ns) == 0 {
 		return 0, err
 	}
+	log := st.Logger()
 	var all []write
-	for _, n := range ns {
-		ws, err := readSegment(segmentName(dbPath, n))
+	damaged := map[uint64]bool{}
+	for i, n := range ns {
+		limit := int64(-1)
+		if i+1 < len(ns) {
+			limit = headerPrevEnd(segmentName(dbPath, ns[i+1]))
+		}
+		name := segmentName(dbPath, n)
+		sc, err := scanSegment(name, limit, salvage)
 		if err != nil {
 			return 0, err
 		}
-		all = append(all, ws...)
+		if sc.damage != nil {
+			if !salvage {
+				return 0, sc.damage
+			}
+			damaged[n] = true
+			log.Warn("localcloud storage: salvaging a damaged log segment", "damage", sc.damage.Error(), "frames_kept", sc.frames, "lost", len(sc.lost))
+			for _, l := range sc.lost {
+				log.Warn("localcloud storage: lost in the damaged log segment", "file", name, "what", l)
+			}
+		}
+		if sc.torn >= 0 {
+			log.Warn("localcloud storage: dropped the last log write, which the crash cut short before it was acknowledged",
+				"file", name, "offset", sc.torn, "bytes", sc.tornBytes, "frames_kept", sc.frames)
+		}
+		all = append(all, sc.ws...)
 	}
 	if err := db.Update(func(tx *bbolt.Tx) error { return apply(tx, all) }); err != nil {
 		return 0, fmt.Errorf("fold sqs log into the database: %w", err)
+	}
+	for _, n := range ns {
+		if !damaged[n] {
+			continue
+		}
+		aside, err := storage.MoveAside(segmentName(dbPath, n), time.Now())
+		if err != nil {
+			return 0, err
+		}
+		log.Warn("localcloud storage: moved the damaged log segment aside", "moved_to", aside)
 	}
 	if err := removeSegments(dbPath, ns); err != nil {
 		return 0, err
@@ -219,15 +267,20 @@ type batch struct {
 // answered when it, and every earlier batch, is on disk. When the segment
 // is full it hands it to the folder and starts the next one.
 func (c *committer) commit(ws []write, waiters []chan error) {
-	if err := c.failed(); err != nil {
-		reply(waiters, err)
-		return
+	if c.failed() != nil {
+		if err := c.recoverLog(); err != nil {
+			err = fmt.Errorf("commit sqs state: %w", err)
+			c.state.Failed(err)
+			reply(waiters, err)
+			return
+		}
 	}
 	c.frame = encodeFrame(c.frame[:0], ws)
-	if err := c.seg.write(c.frame); err != nil {
-		// What was written may or may not be on disk; answer every later
-		// commit with the failure rather than build on an unknown state.
-		reply(waiters, c.fail(fmt.Errorf("commit sqs state: %w", err)))
+	off, wsLen := c.seg.size, len(c.segWs)
+	if err := c.seg.write(c.frame, c.state); err != nil {
+		// What was written may or may not be on disk: the frame is left
+		// out of the log when it goes on (recoverLog).
+		reply(waiters, c.fail(fmt.Errorf("commit sqs state: %w", err), off, wsLen))
 		return
 	}
 	c.segWs = append(c.segWs, ws...)
@@ -238,15 +291,20 @@ func (c *committer) commit(ws []write, waiters []chan error) {
 	seg.syncs.Add(1)
 	go func() {
 		defer seg.syncs.Done()
-		err := fdatasync(seg.f)
+		err := c.state.Fault()
+		if err == nil {
+			err = fdatasync(seg.f)
+		}
 		<-c.syncSlots
 		if err != nil {
-			err = c.fail(fmt.Errorf("sync sqs log: %w", err))
+			err = c.fail(fmt.Errorf("sync sqs log: %w", err), off, wsLen)
 		}
 		if prev != nil {
 			<-prev.done
-			if err == nil {
-				err = prev.err
+			if err == nil && prev.err != nil {
+				// Acknowledging this batch would build on one that
+				// failed: it is left out of the log with it.
+				err = c.fail(prev.err, off, wsLen)
 			}
 		}
 		b.err = err
@@ -254,11 +312,16 @@ func (c *committer) commit(ws []write, waiters []chan error) {
 		reply(waiters, err)
 	}()
 	if seg.size >= c.limit {
-		next, err := createSegment(c.dbPath, seg.n+1, c.limit)
+		// The next segment's header records where this one's frames end,
+		// so every frame before that must be known to be on disk.
+		seg.syncs.Wait()
+		if c.failed() != nil {
+			return // recoverLog starts the next segment
+		}
+		next, err := createSegment(c.dbPath, seg.n+1, c.limit, seg.size, c.state)
 		if err != nil {
 			return // keep appending to the full segment; it is folded later
 		}
-		seg.syncs.Wait()
 		seg.f.Close()
 		c.folder.add(c.segWs, seg.n)
 		c.seg, c.segWs = next, nil
@@ -271,14 +334,44 @@ func reply(waiters []chan error, err error) {
 	}
 }
 
-// fail records the first failure of the log and returns it.
-func (c *committer) fail(err error) error {
+// fail records a failed frame, which starts at off in the segment and
+// at wsLen in segWs, and returns the first failure. Every frame from the
+// earliest failed one on is left out of the log.
+func (c *committer) fail(err error, off int64, wsLen int) error {
 	c.failMu.Lock()
-	defer c.failMu.Unlock()
 	if c.failure == nil {
-		c.failure = err
+		c.failure, c.failOff, c.failWs = err, off, wsLen
+	} else if off < c.failOff {
+		c.failOff, c.failWs = off, wsLen
 	}
-	return c.failure
+	first := c.failure
+	c.failMu.Unlock()
+	c.state.Failed(first)
+	return first
+}
+
+// recoverLog goes on after a failed write in a new segment whose header
+// ends the failed one before its first failed frame, so that replay never
+// applies a change that was answered with an error and rolled back. The
+// creation of the segment (writing and syncing it) is the test that
+// writes succeed again; until it passes every commit fails at once.
+func (c *committer) recoverLog() error {
+	c.seg.syncs.Wait()
+	c.failMu.Lock()
+	off, wsLen := c.failOff, c.failWs
+	c.failMu.Unlock()
+	next, err := createSegment(c.dbPath, c.seg.n+1, c.limit, off, c.state)
+	if err != nil {
+		return err
+	}
+	c.seg.f.Close()
+	c.folder.add(c.segWs[:wsLen], c.seg.n)
+	c.seg, c.segWs, c.last = next, nil, nil
+	c.failMu.Lock()
+	c.failure = nil
+	c.failMu.Unlock()
+	c.state.Succeeded()
+	return nil
 }
 
 func (c *committer) failed() error {
@@ -287,11 +380,17 @@ func (c *committer) failed() error {
 	return c.failure
 }
 
+// add hands a sealed segment to the folder. Once the folder has stopped,
+// the segment simply stays on disk: Close, or the next start, folds every
+// segment it finds there, in order.
 func (f *folder) add(ws []write, seg uint64) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return
+	}
 	f.ws = append(f.ws, ws...)
 	f.segs = append(f.segs, seg)
-	f.mu.Unlock()
 	select {
 	case f.kick <- struct{}{}:
 	default:
@@ -330,6 +429,7 @@ func (f *folder) run() {
 				f.mu.Lock()
 				f.err = fmt.Errorf("fold sqs log segments %d-%d: %w", segs[0], segs[len(segs)-1], err)
 				f.mu.Unlock()
+				f.state.Logger().Warn("localcloud storage: folding the log into the database failed; the log is kept and folded on close or the next start", "err", err)
 			}
 		}
 	}
@@ -346,6 +446,24 @@ func (f *folder) stop() error {
 	f.mu.Unlock()
 	<-f.done
 	return f.err
+}
+
+// zeroFailedTail overwrites the failed frames at the end of the segment
+// with zeros and syncs them.
+func (c *committer) zeroFailedTail() error {
+	c.seg.syncs.Wait()
+	c.failMu.Lock()
+	off := c.failOff
+	c.failMu.Unlock()
+	if err := c.state.Fault(); err != nil {
+		return err
+	}
+	if n := c.seg.size - off; n > 0 {
+		if _, err := c.seg.f.WriteAt(make([]byte, n), off); err != nil {
+			return err
+		}
+	}
+	return fdatasync(c.seg.f)
 }
 
 func apply(tx *bbolt.Tx, ws []write) error {
@@ -393,15 +511,23 @@ func (c *committer) close() error {
 	close(c.kick)
 	c.mu.Unlock()
 	<-c.done
+	if c.failed() != nil {
+		if err := c.recoverLog(); err != nil {
+			// The failed frames are the end of the log: zeros over them
+			// end it there, without needing space the disk may lack.
+			err = errors.Join(err, c.zeroFailedTail())
+			if err != nil {
+				errFold := c.folder.stop()
+				return errors.Join(fmt.Errorf("close sqs log after a failed write: %w", err), errFold, c.seg.f.Close())
+			}
+		}
+	}
 	errFold := c.folder.stop()
 	errClose := c.seg.f.Close()
-	if err := c.failed(); err != nil {
-		return errors.Join(err, errFold, errClose)
-	}
 	// Every segment still on disk, including any a failed background fold
 	// left, is folded here in order; if this succeeds, the earlier
 	// failure has been made good.
-	_, err := foldSegments(c.db, c.dbPath)
+	_, err := foldSegments(c.db, c.dbPath, c.state, false)
 	if err != nil {
 		return errors.Join(errFold, errClose, err)
 	}

@@ -1,8 +1,8 @@
 package sqs
 
 import (
-	"bufio"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/eventchain/eventchain/infra/localcloud/storage"
 )
 
 // The write-ahead log. A bbolt commit costs two fsyncs and rewrites whole
@@ -27,10 +29,24 @@ import (
 //
 //	op byte | uvarint len | bucket | uvarint len | key | uvarint len | value
 //
-// A frame cut short by a crash fails its length or checksum; it was never
-// acknowledged (the sync comes before the answer), so replay stops there.
-// Segments are folded into bbolt by the committer when they grow past
-// segmentLimit, and on open and close, then removed.
+// A segment starts with a header: magic | uint64 size it was created
+// with | uint64 prevEnd, where the frames of the segment before it end.
+// prevEnd is where a failed write is rolled back: after a write or sync
+// fails, the log goes on in a new segment whose prevEnd excludes the
+// failed frames, so that replay never applies a change the emulator
+// answered with an error and undid in memory.
+//
+// Replay trusts nothing it cannot explain. Before its successor's
+// prevEnd, every frame of a segment was synced, so any bad byte there is
+// damage. In the last segment, only a write cut short by the crash may be
+// dropped (and it is reported): a frame with a bad checksum counts as cut
+// short when nothing but zeros follows it and it ends in zeros, or when a
+// whole disk sector inside it is still zeros (a sector the crash kept
+// from reaching the disk). A bad frame that fits neither, a segment
+// shorter than it was created, or frames past an end the header forbids
+// are damage: opening refuses, naming the file and offset, unless
+// salvage is asked for. Segments are folded into bbolt by the committer
+// when they grow past segmentLimit, and on open and close, then removed.
 
 const (
 	opPut byte = iota + 1
@@ -50,6 +66,16 @@ const (
 var segmentLimit int64 = 4 << 20
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// segmentMagic opens every segment; segments without it predate the
+// header and are read from their first byte.
+const segmentMagic = "LCWAL\x00\x02\x00"
+
+const headerSize = 24
+
+// sectorSize is the unit a disk writes atomically: a crash leaves each
+// sector of a frame either written or as it was (zeros).
+const sectorSize = 512
 
 // Segments sit next to the database file they are folded into, named
 // after it: <db file>.sqs-wal-<16-digit number>.log.
@@ -111,37 +137,8 @@ func encodeFrame(buf []byte, ws []write) []byte {
 	return buf
 }
 
-// errTorn marks the end of the usable log: a frame a crash cut short.
-var errTorn = errors.New("torn log frame")
-
-// readFrame reads the next frame's writes; io.EOF at a clean end, errTorn
-// at a partial or corrupt frame.
-func readFrame(r *bufio.Reader) ([]write, error) {
-	var head [8]byte
-	if _, err := io.ReadFull(r, head[:]); err != nil {
-		if err == io.EOF {
-			return nil, io.EOF
-		}
-		return nil, errTorn
-	}
-	n := binary.LittleEndian.Uint32(head[:4])
-	if n == 0 {
-		// The zeros a segment is created with: the end of the log. No
-		// frame is empty, since a commit has at least one write.
-		return nil, io.EOF
-	}
-	if n > maxRequestBytes*4 {
-		return nil, errTorn
-	}
-	payload := make([]byte, n)
-	if _, err := io.ReadFull(r, payload); err != nil {
-		return nil, errTorn
-	}
-	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(head[4:]) {
-		return nil, errTorn
-	}
-	return decodeWrites(payload)
-}
+// errBadFrame is a frame payload that does not decode.
+var errBadFrame = errors.New("malformed log frame")
 
 func decodeWrites(p []byte) ([]write, error) {
 	var ws []write
@@ -161,7 +158,7 @@ func decodeWrites(p []byte) ([]write, error) {
 		key, ok2 := field()
 		val, ok3 := field()
 		if !ok1 || !ok2 || !ok3 {
-			return nil, errTorn
+			return nil, errBadFrame
 		}
 		w := write{bucket: bucket}
 		if len(key) > 0 {
@@ -179,32 +176,239 @@ func decodeWrites(p []byte) ([]write, error) {
 		case opCreateBucket:
 			w.createBkt = true
 		default:
-			return nil, errTorn
+			return nil, errBadFrame
 		}
 		ws = append(ws, w)
 	}
 	return ws, nil
 }
 
-// readSegment returns every complete frame's writes in a segment.
-func readSegment(path string) ([]write, error) {
+// headerPrevEnd is the prevEnd a segment's header records, -1 when it
+// has no readable header.
+func headerPrevEnd(path string) int64 {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open log segment: %w", err)
+		return -1
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<16)
-	var all []write
-	for {
-		ws, err := readFrame(r)
-		if err == io.EOF || errors.Is(err, errTorn) {
-			return all, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read log segment %s: %w", filepath.Base(path), err)
-		}
-		all = append(all, ws...)
+	var head [headerSize]byte
+	if _, err := io.ReadFull(f, head[:]); err != nil || string(head[:8]) != segmentMagic {
+		return -1
 	}
+	return int64(binary.LittleEndian.Uint64(head[16:]))
+}
+
+// segmentScan is what reading a segment found.
+type segmentScan struct {
+	ws      []write
+	frames  int
+	prevEnd int64 // from the header; -1 when it has none
+	// torn is the offset of a final write the crash cut short, dropped;
+	// -1 when there is none.
+	torn, tornBytes int64
+	damage          *storage.Damage
+	lost            []string // what salvage could not keep
+}
+
+// scanSegment reads the frames of a segment up to limit (its successor's
+// prevEnd), or to its end when limit is negative. With salvage it skips
+// damaged frames, keeping every frame it can find after them, and lists
+// what it skipped; without, it stops at the first damage.
+func scanSegment(path string, limit int64, salvage bool) (*segmentScan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read log segment: %w", err)
+	}
+	sc := &segmentScan{prevEnd: -1, torn: -1}
+	off, created := int64(0), int64(-1)
+	switch {
+	case len(data) >= headerSize && string(data[:8]) == segmentMagic:
+		created = int64(binary.LittleEndian.Uint64(data[8:]))
+		sc.prevEnd = int64(binary.LittleEndian.Uint64(data[16:]))
+		off = headerSize
+	case allZero(data):
+		return sc, nil // a segment whose creation a crash interrupted: it never held a frame
+	}
+	end := int64(len(data))
+	bad := func(at int64, found string) bool {
+		if sc.damage == nil {
+			sc.damage = &storage.Damage{File: path, Offset: at, Found: found}
+		}
+		return salvage
+	}
+	if created < 0 {
+		if !bad(0, "the segment header is missing or damaged") {
+			return sc, nil
+		}
+		off = sc.resync(data, 0, end)
+	}
+	if created > end && !allZero(data[off:]) {
+		if !bad(end, fmt.Sprintf("the segment is cut short: it holds %d bytes of the %d it was created with", end, created)) {
+			return sc, nil
+		}
+		sc.lost = append(sc.lost, fmt.Sprintf("whatever was logged past byte %d, where the file was cut", end))
+	}
+	if limit >= 0 {
+		if limit > end {
+			if !bad(end, fmt.Sprintf("the segment is cut short: it holds %d bytes, its writes end at %d", end, limit)) {
+				return sc, nil
+			}
+			sc.lost = append(sc.lost, fmt.Sprintf("the writes logged between bytes %d and %d", end, limit))
+		} else {
+			end = limit
+		}
+	}
+	for off < end {
+		rest := data[off:end]
+		if len(rest) < 8 || binary.LittleEndian.Uint32(rest) == 0 {
+			if allZero(rest) {
+				return sc, nil
+			}
+			if limit < 0 {
+				// Zeros where a frame should start, then more: the write
+				// there never reached the disk, so nothing after it was
+				// acknowledged either.
+				sc.torn, sc.tornBytes = off, int64(len(rest))
+				return sc, nil
+			}
+			if !bad(off, "zeros where a frame should start, before the end of the synced writes") {
+				return sc, nil
+			}
+			off = sc.resync(data, off, end)
+			continue
+		}
+		n := int64(binary.LittleEndian.Uint32(rest))
+		frameEnd := off + 8 + n
+		if n > maxRequestBytes*4 || frameEnd > end {
+			if limit < 0 && (frameEnd > end && created <= int64(len(data)) && created >= 0 || allZero(rest[4:])) {
+				sc.torn, sc.tornBytes = off, int64(len(rest))
+				return sc, nil
+			}
+			if !bad(off, fmt.Sprintf("a frame header claims %d bytes, past the end of the log at %d", n, end)) {
+				return sc, nil
+			}
+			off = sc.resync(data, off, end)
+			continue
+		}
+		payload := data[off+8 : frameEnd]
+		if crc32.Checksum(payload, castagnoli) == binary.LittleEndian.Uint32(rest[4:]) {
+			ws, err := decodeWrites(payload)
+			if err != nil {
+				if !bad(off, "a frame with a good checksum does not decode") {
+					return sc, nil
+				}
+				off = sc.resync(data, off, end)
+				continue
+			}
+			sc.ws = append(sc.ws, ws...)
+			sc.frames++
+			off = frameEnd
+			continue
+		}
+		if limit < 0 && cutShort(data, off, frameEnd) {
+			sc.torn, sc.tornBytes = off, int64(len(data))-off
+			return sc, nil
+		}
+		if !bad(off, fmt.Sprintf("checksum mismatch in the frame of %d bytes there", n)) {
+			return sc, nil
+		}
+		if ws, err := decodeWrites(payload); err == nil {
+			for _, w := range ws {
+				sc.lost = append(sc.lost, "corrupt: "+describeWrite(w))
+			}
+		} else {
+			sc.lost = append(sc.lost, fmt.Sprintf("an undecodable frame of %d bytes at offset %d", n, off))
+		}
+		if validFrameAt(data, frameEnd, end) || allZero(data[frameEnd:end]) {
+			off = frameEnd // only this frame is damaged
+			continue
+		}
+		off = sc.resync(data, off+1, end)
+	}
+	return sc, nil
+}
+
+func validFrameAt(data []byte, p, end int64) bool {
+	if p+8 > end {
+		return false
+	}
+	n := int64(binary.LittleEndian.Uint32(data[p:]))
+	return n > 0 && p+8+n <= end && crc32.Checksum(data[p+8:p+8+n], castagnoli) == binary.LittleEndian.Uint32(data[p+4:])
+}
+
+// resync finds the next frame with a good checksum at or after from, for
+// salvage, and notes the bytes skipped.
+func (sc *segmentScan) resync(data []byte, from, end int64) int64 {
+	for p := from; p+8 <= end; p++ {
+		n := int64(binary.LittleEndian.Uint32(data[p:]))
+		if n == 0 || p+8+n > end {
+			continue
+		}
+		if crc32.Checksum(data[p+8:p+8+n], castagnoli) == binary.LittleEndian.Uint32(data[p+4:]) {
+			if p > from {
+				sc.lost = append(sc.lost, fmt.Sprintf("%d unreadable bytes at offset %d", p-from, from))
+			}
+			return p
+		}
+	}
+	if !allZero(data[from:end]) {
+		sc.lost = append(sc.lost, fmt.Sprintf("%d unreadable bytes at offset %d", end-from, from))
+	}
+	return end
+}
+
+// cutShort tells whether the bad frame at off is a write the crash cut
+// short rather than damage: it ends in zeros with only zeros after it (a
+// write that stopped part way), or a whole sector inside it is zeros (a
+// sector that never reached the disk).
+func cutShort(data []byte, off, frameEnd int64) bool {
+	if data[frameEnd-1] == 0 && allZero(data[frameEnd:]) {
+		return true
+	}
+	for s := (off + sectorSize - 1) / sectorSize * sectorSize; s+sectorSize <= frameEnd; s += sectorSize {
+		if allZero(data[s : s+sectorSize]) {
+			return true
+		}
+	}
+	return false
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// describeWrite names what a logged write changed, for reports of what
+// was lost.
+func describeWrite(w write) string {
+	bucket := string(w.bucket)
+	what := "put"
+	switch {
+	case w.dropBckt:
+		what = "drop"
+	case w.createBkt:
+		what = "create"
+	case w.val == nil:
+		what = "delete"
+	}
+	switch {
+	case strings.HasPrefix(bucket, "sqs.m.") && len(w.key) == 8:
+		desc := fmt.Sprintf("%s of message seq %d in queue %s", what, binary.BigEndian.Uint64(w.key), strings.TrimPrefix(bucket, "sqs.m."))
+		var m struct{ ID, Body string }
+		if w.val != nil && json.Unmarshal(w.val, &m) == nil && m.ID != "" {
+			desc += fmt.Sprintf(" (MessageId %s, body %.60q)", m.ID, m.Body)
+		}
+		return desc
+	case bucket == string(bucketQueues):
+		return fmt.Sprintf("%s of queue %s", what, w.key)
+	case len(w.key) > 0:
+		return fmt.Sprintf("%s of key %q in bucket %s", what, w.key, bucket)
+	}
+	return fmt.Sprintf("%s of bucket %s", what, bucket)
 }
 
 // segmentFile is the segment being appended to.
@@ -215,10 +419,16 @@ type segmentFile struct {
 	syncs sync.WaitGroup // syncs in flight on f
 }
 
-// createSegment creates segment n filled with size zero bytes and makes
-// the file, its blocks and its directory entry durable.
-func createSegment(dbPath string, n uint64, size int64) (*segmentFile, error) {
+// createSegment creates segment n filled with size zero bytes behind its
+// header, prevEnd being where the frames of segment n-1 end, and makes
+// the file, its blocks and its directory entry durable. It is also how
+// the log finds out that writes succeed again after a failure, so it
+// fails when st has a fault injected.
+func createSegment(dbPath string, n uint64, size, prevEnd int64, st *storage.State) (*segmentFile, error) {
 	path := segmentName(dbPath, n)
+	if err := st.Fault(); err != nil {
+		return nil, fmt.Errorf("create log segment: %w", err)
+	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create log segment: %w", err)
@@ -228,11 +438,19 @@ func createSegment(dbPath string, n uint64, size int64) (*segmentFile, error) {
 		os.Remove(path)
 		return nil, fmt.Errorf("create log segment: %w", err)
 	}
+	size = max(size, headerSize)
 	zeros := make([]byte, min(size, 1<<20))
 	for off := int64(0); off < size; off += int64(len(zeros)) {
 		if _, err := f.Write(zeros[:min(int64(len(zeros)), size-off)]); err != nil {
 			return fail(err)
 		}
+	}
+	var head [headerSize]byte
+	copy(head[:], segmentMagic)
+	binary.LittleEndian.PutUint64(head[8:], uint64(size))
+	binary.LittleEndian.PutUint64(head[16:], uint64(prevEnd))
+	if _, err := f.WriteAt(head[:], 0); err != nil {
+		return fail(err)
 	}
 	if err := f.Sync(); err != nil {
 		return fail(err)
@@ -240,12 +458,15 @@ func createSegment(dbPath string, n uint64, size int64) (*segmentFile, error) {
 	if err := syncDir(filepath.Dir(dbPath)); err != nil {
 		return fail(err)
 	}
-	return &segmentFile{n: n, f: f}, nil
+	return &segmentFile{n: n, f: f, size: headerSize}, nil
 }
 
 // write puts a frame after the previous one; the caller syncs it. Past
 // the preallocated size the file grows, which fdatasync also covers.
-func (s *segmentFile) write(frame []byte) error {
+func (s *segmentFile) write(frame []byte, st *storage.State) error {
+	if err := st.Fault(); err != nil {
+		return fmt.Errorf("write to log: %w", err)
+	}
 	if _, err := s.f.WriteAt(frame, s.size); err != nil {
 		return fmt.Errorf("write to log: %w", err)
 	}

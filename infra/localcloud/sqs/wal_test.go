@@ -1,14 +1,13 @@
 package sqs
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -37,9 +36,9 @@ func TestFrameRoundTrip(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			frame := encodeFrame(nil, tc.ws)
-			got, err := readFrame(bufio.NewReader(bytes.NewReader(frame)))
+			got, err := decodeWrites(frame[8:])
 			if err != nil {
-				t.Fatalf("readFrame: %v", err)
+				t.Fatalf("decodeWrites: %v", err)
 			}
 			if !reflect.DeepEqual(got, tc.ws) {
 				t.Errorf("decoded %+v, want %+v", got, tc.ws)
@@ -48,26 +47,64 @@ func TestFrameRoundTrip(t *testing.T) {
 	}
 }
 
-func TestReadFrameTorn(t *testing.T) {
-	whole := encodeFrame(nil, []write{{bucket: []byte("b"), key: []byte("k"), val: []byte("value")}})
-	corrupt := bytes.Clone(whole)
-	corrupt[len(corrupt)-1] ^= 0xff
+func TestScanSegment(t *testing.T) {
+	w := func(v string) []write { return []write{{bucket: []byte("b"), key: []byte("k"), val: []byte(v)}} }
+	one, two := encodeFrame(nil, w("first value")), encodeFrame(nil, w("second value"))
 	tests := []struct {
-		name  string
-		bytes []byte
-		want  error
+		name   string
+		after  func(data []byte, end int64) // changes the segment; end is where the frames end
+		frames int
+		torn   bool
+		damage string
 	}{
-		{name: "empty is a clean end", bytes: nil, want: io.EOF},
-		{name: "half a header", bytes: whole[:3], want: errTorn},
-		{name: "header without payload", bytes: whole[:8], want: errTorn},
-		{name: "payload cut short", bytes: whole[:len(whole)-2], want: errTorn},
-		{name: "checksum mismatch", bytes: corrupt, want: errTorn},
+		{name: "clean", after: func([]byte, int64) {}, frames: 2},
+		{name: "write cut short at the end", after: func(data []byte, end int64) {
+			copy(data[end:], one[:len(one)/2])
+		}, frames: 2, torn: true},
+		{name: "header cut short at the end", after: func(data []byte, end int64) {
+			copy(data[end:], one[:3])
+		}, frames: 2, torn: true},
+		{name: "flipped byte in the first frame", after: func(data []byte, end int64) {
+			data[headerSize+10] ^= 1
+		}, damage: "checksum mismatch"},
+		{name: "flipped byte in the last frame", after: func(data []byte, end int64) {
+			data[end-2] ^= 1
+		}, damage: "checksum mismatch"},
+		{name: "damaged header", after: func(data []byte, end int64) {
+			data[0] ^= 1
+		}, damage: "header"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := readFrame(bufio.NewReader(bytes.NewReader(tc.bytes)))
-			if err != tc.want {
-				t.Errorf("readFrame error %v, want %v", err, tc.want)
+			dir := t.TempDir()
+			seg, err := createSegment(filepath.Join(dir, "db"), 1, 4096, -1, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range [][]byte{one, two} {
+				if err := seg.write(f, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			seg.f.Close()
+			path := segmentName(filepath.Join(dir, "db"), 1)
+			data, _ := os.ReadFile(path)
+			tc.after(data, seg.size)
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			sc, err := scanSegment(path, -1, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.damage != "" {
+				if sc.damage == nil || !strings.Contains(sc.damage.Found, tc.damage) {
+					t.Errorf("damage %v, want %q", sc.damage, tc.damage)
+				}
+				return
+			}
+			if sc.damage != nil || sc.frames != tc.frames || (sc.torn >= 0) != tc.torn {
+				t.Errorf("scan: %d frames, torn at %d, damage %v; want %d frames, torn %v", sc.frames, sc.torn, sc.damage, tc.frames, tc.torn)
 			}
 		})
 	}

@@ -1,15 +1,52 @@
 package sqs
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
+	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 )
 
-// Request and response shapes of the AWS JSON 1.0 protocol. Member names
-// are the model's (see service/sqs/schemas in the Go SDK); optional
-// numbers are pointers so that "absent" and 0 differ.
+// maxRequestBytes bounds a request body: a batch may carry 1 MiB of
+// messages, and JSON escaping and base64 make the wire form larger.
+const maxRequestBytes = 8 << 20
+
+// api declares SQS on the wire: AWS JSON 1.0, with each error's legacy
+// query code in x-amzn-query-error as SQS sends it.
+func (s *Service) api() *awsproto.Service {
+	return &awsproto.Service{
+		Name: "sqs",
+		Protocols: []awsproto.Protocol{awsproto.JSON10{
+			TargetPrefix: "AmazonSQS", ErrorNamespace: "com.amazonaws.sqs", QueryCompatible: true}},
+		MaxBody:  maxRequestBytes,
+		Counters: &s.counters,
+		Ops: []awsproto.Operation{
+			awsproto.Op("CreateQueue", s.createQueue),
+			awsproto.Op("GetQueueUrl", s.getQueueURL),
+			awsproto.Op("ListQueues", s.listQueues),
+			awsproto.Op("DeleteQueue", s.deleteQueue),
+			awsproto.Op("PurgeQueue", s.purgeQueue),
+			awsproto.Op("GetQueueAttributes", s.getQueueAttributes),
+			awsproto.Op("SetQueueAttributes", s.setQueueAttributes),
+			awsproto.Op("TagQueue", s.tagQueue),
+			awsproto.Op("UntagQueue", s.untagQueue),
+			awsproto.Op("ListQueueTags", s.listQueueTags),
+			awsproto.Op("SendMessage", s.sendMessage),
+			awsproto.Op("SendMessageBatch", s.sendMessageBatch),
+			awsproto.Op("ReceiveMessage", s.receiveMessage),
+			awsproto.Op("DeleteMessage", s.deleteMessage),
+			awsproto.Op("DeleteMessageBatch", s.deleteMessageBatch),
+			awsproto.Op("ChangeMessageVisibility", s.changeVisibility),
+			awsproto.Op("ChangeMessageVisibilityBatch", s.changeVisibilityBatch),
+			awsproto.Op("ListDeadLetterSourceQueues", s.listDLQSources),
+			awsproto.Op("StartMessageMoveTask", s.startMoveTask),
+			awsproto.Op("ListMessageMoveTasks", s.listMoveTasks),
+			awsproto.Op("CancelMessageMoveTask", s.cancelMoveTask),
+		},
+	}
+}
+
+// Inputs and outputs of the operations, as AWS JSON 1.0 carries them.
+// Member names are the model's (see service/sqs/schemas in the Go SDK);
+// optional numbers are pointers so that "absent" and 0 differ, which the
+// SDK's own input types (plain int32) cannot tell.
 
 type attributeValue struct {
 	DataType         string   `json:"DataType"`
@@ -172,6 +209,54 @@ type wireMessage struct {
 	MessageAttributes      map[string]attributeValue `json:"MessageAttributes,omitempty"`
 }
 
+// empty is the output of operations that answer nothing.
+type empty struct{}
+
+type queueURLOutput struct {
+	QueueURL string `json:"QueueUrl"`
+}
+
+type listQueuesOutput struct {
+	QueueURLs []string `json:"QueueUrls,omitempty"`
+	NextToken string   `json:"NextToken,omitempty"`
+}
+
+// listDLQSourcesOutput always carries its list, lower-case as the model
+// spells it.
+type listDLQSourcesOutput struct {
+	QueueURLs []string `json:"queueUrls"`
+	NextToken string   `json:"NextToken,omitempty"`
+}
+
+type attributesOutput struct {
+	Attributes map[string]string `json:"Attributes,omitempty"`
+}
+
+type tagsOutput struct {
+	Tags map[string]string `json:"Tags,omitempty"`
+}
+
+type batchOutput[T any] struct {
+	Successful []T               `json:"Successful"`
+	Failed     []batchErrorEntry `json:"Failed"`
+}
+
+type receiveOutput struct {
+	Messages []wireMessage `json:"Messages"`
+}
+
+type startMoveTaskOutput struct {
+	TaskHandle string `json:"TaskHandle"`
+}
+
+type listMoveTasksOutput struct {
+	Results []moveTaskResult `json:"Results"`
+}
+
+type cancelMoveTaskOutput struct {
+	ApproximateNumberOfMessagesMoved int64 `json:"ApproximateNumberOfMessagesMoved"`
+}
+
 type idResult struct {
 	ID string `json:"Id"`
 }
@@ -188,76 +273,6 @@ type moveTaskResult struct {
 	StartedTimestamp                  int64  `json:"StartedTimestamp"`
 }
 
-// maxRequestBytes bounds a request body: a batch may carry 1 MiB of
-// messages, and JSON escaping and base64 make the wire form larger.
-const maxRequestBytes = 8 << 20
-
-// newInput returns a pointer to the zero input of an operation, or false
-// for an operation SQS does not have.
-func newInput(op string) (any, bool) {
-	switch op {
-	case "CreateQueue":
-		return new(createQueueInput), true
-	case "GetQueueUrl":
-		return new(getQueueURLInput), true
-	case "ListQueues":
-		return new(listQueuesInput), true
-	case "DeleteQueue", "PurgeQueue", "ListQueueTags":
-		return new(queueRef), true
-	case "GetQueueAttributes":
-		return new(getQueueAttributesInput), true
-	case "SetQueueAttributes":
-		return new(setQueueAttributesInput), true
-	case "TagQueue":
-		return new(tagQueueInput), true
-	case "UntagQueue":
-		return new(untagQueueInput), true
-	case "SendMessage":
-		return new(sendMessageInput), true
-	case "SendMessageBatch":
-		return new(sendMessageBatchInput), true
-	case "ReceiveMessage":
-		return new(receiveMessageInput), true
-	case "DeleteMessage":
-		return new(deleteMessageInput), true
-	case "DeleteMessageBatch":
-		return new(deleteMessageBatchInput), true
-	case "ChangeMessageVisibility":
-		return new(changeVisibilityInput), true
-	case "ChangeMessageVisibilityBatch":
-		return new(changeVisibilityBatchInput), true
-	case "ListDeadLetterSourceQueues":
-		return new(listDLQSourcesInput), true
-	case "StartMessageMoveTask":
-		return new(startMoveTaskInput), true
-	case "ListMessageMoveTasks":
-		return new(listMoveTasksInput), true
-	case "CancelMessageMoveTask":
-		return new(cancelMoveTaskInput), true
-	}
-	return nil, false
-}
-
-// parseRequest decodes the JSON body of operation op into its input shape.
-// An empty body is an empty input, as the SDK sends "{}" at least.
-func parseRequest(op string, body []byte) (any, error) {
-	in, ok := newInput(op)
-	if !ok {
-		return nil, errInvalidAction(op)
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return in, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(in); err != nil {
-		return nil, errSerialization(err)
-	}
-	if dec.More() {
-		return nil, errSerialization(errors.New("trailing data after the JSON object"))
-	}
-	return in, nil
-}
-
 func str(p *string) string {
 	if p == nil {
 		return ""
@@ -271,5 +286,3 @@ func intOr(p *int, def int) int {
 	}
 	return *p
 }
-
-func describe(v any) string { return fmt.Sprintf("%v", v) }
