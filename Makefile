@@ -23,7 +23,7 @@ build-ApiFunction build-LauncherFunction build-WatcherFunction build-NotifierFun
 		./functions/$(shell echo '$@' | sed -e 's/^build-//' -e 's/Function$$//' | tr A-Z a-z)
 
 run: ## the whole pipeline locally: API on 127.0.0.1:3000, localcloud on 127.0.0.1:4566 (RUN_FLAGS=... for more)
-	@echo "building eventchain (the first build compiles the AWS SDK's EC2 client: a few minutes)..."
+	@[ -e bin/eventchain ] || echo "building eventchain (the first build compiles the AWS SDK's EC2 client: a few minutes)..."
 	$(GO) build -o bin/eventchain ./cmd/eventchain
 	./bin/eventchain run $(RUN_FLAGS)
 
@@ -51,5 +51,5 @@ deploy: ## sam build (the build-<LogicalId> targets) and sam deploy with samconf
 	sam build
 	sam deploy
 
-clean:
+clean: ## remove build outputs: .aws-sam/build and bin/
 	rm -rf $(BUILD_DIR) bin

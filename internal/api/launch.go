@@ -88,15 +88,23 @@ func (r launchRequest) canonical() []byte {
 // validator checks launches against the configured allow-lists.
 type validator struct {
 	instanceTypes map[string]bool
-	imageIDs      map[string]bool // empty: any well-formed id
-	maxCount      int
+	// allowedTypes lists instanceTypes in configuration order, for the
+	// refusal message: a caller cannot read the deployment's settings.
+	allowedTypes string
+	imageIDs     map[string]bool // empty: any well-formed id
+	maxCount     int
 }
 
 func newValidator(cfg Config) validator {
 	v := validator{instanceTypes: map[string]bool{}, imageIDs: map[string]bool{}, maxCount: cfg.MaxInstancesPerRequest}
+	var allowed []string
 	for _, t := range cfg.AllowedInstanceTypes {
+		if !v.instanceTypes[t] {
+			allowed = append(allowed, t)
+		}
 		v.instanceTypes[t] = true
 	}
+	v.allowedTypes = strings.Join(allowed, ", ")
 	for _, id := range cfg.AllowedImageIDs {
 		v.imageIDs[id] = true
 	}
@@ -227,7 +235,7 @@ func (v validator) imageID(s, field string) *apiError {
 
 func (v validator) instanceType(s, field string) *apiError {
 	if !v.instanceTypes[s] {
-		return invalid(CodeNotAllowed, field, field+" is not an allowed instance type")
+		return invalid(CodeNotAllowed, field, field+" is not an allowed instance type; allowed: "+v.allowedTypes)
 	}
 	return nil
 }

@@ -325,3 +325,51 @@ func TestCanonicalBodyIgnoresFormatting(t *testing.T) {
 		t.Error("a one-item bulk request hashes like a single request")
 	}
 }
+
+// TestInstanceTypeRefusalListsAllowed: a caller cannot read the
+// deployment's settings, so the refusal names what it would accept.
+func TestInstanceTypeRefusalListsAllowed(t *testing.T) {
+	tests := []struct {
+		name    string
+		allowed []string // nil keeps the defaults
+		body    string
+		field   string
+		message string
+	}{
+		{
+			name:    "defaults",
+			body:    launchWith(`"instanceType":"p5.48xlarge"`),
+			field:   "instanceType",
+			message: "instanceType is not an allowed instance type; allowed: t3.micro, t3.small, t4g.micro, t4g.small",
+		},
+		{
+			name:    "configured, in configuration order, once each",
+			allowed: []string{"m7g.large", "c7g.medium", "m7g.large"},
+			body:    launchWith(`"instanceType":"t3.micro"`),
+			field:   "instanceType",
+			message: "instanceType is not an allowed instance type; allowed: m7g.large, c7g.medium",
+		},
+		{
+			name:    "bulk item",
+			body:    bulkOf(launchWith(""), launchWith(`"instanceType":"T3.MICRO"`)),
+			field:   "launches[1].instanceType",
+			message: "1 of 2 launches is invalid; nothing was accepted: launches[1].instanceType is not an allowed instance type; allowed: t3.micro, t3.small, t4g.micro, t4g.small",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newEnv(t, func(c *Config) {
+				if tt.allowed != nil {
+					c.AllowedInstanceTypes = tt.allowed
+				}
+			})
+			resp, body := env.do(t, postReq(tt.body))
+			if resp.StatusCode != 400 || errField(body, "code") != CodeNotAllowed || errField(body, "field") != tt.field {
+				t.Fatalf("got %d %q field %q, want 400 %q field %q", resp.StatusCode, errField(body, "code"), errField(body, "field"), CodeNotAllowed, tt.field)
+			}
+			if got := errField(body, "message"); got != tt.message {
+				t.Errorf("message\n got %q\nwant %q", got, tt.message)
+			}
+		})
+	}
+}
