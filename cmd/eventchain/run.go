@@ -19,16 +19,30 @@ import (
 
 	"github.com/eventchain/eventchain/infra/local"
 	"github.com/eventchain/eventchain/infra/samtemplate"
+	"github.com/eventchain/eventchain/internal/consumer"
 	"github.com/eventchain/eventchain/internal/event"
 )
 
 // localDefaults are the parameter overrides `eventchain run` applies unless
-// the user sets them: quiet function logs (the runner prints one readable
-// line per step instead) and no batching window, which on one machine only
-// adds latency. Everything else is the template's own default.
+// the user sets them: no batching window, which on one machine only adds
+// latency. Everything else is the template's own default.
 var localDefaults = map[string]string{
-	"LogLevel":              "WARN",
 	"BatchingWindowSeconds": "0",
+}
+
+// functionLogLevels splits the LogLevel parameter in two: the functions
+// log at INFO at least, since the readable log is made of their "record
+// processed" lines, and stderr shows their JSON lines from the level the
+// user asked for (WARN unless set), as quiet as before.
+func functionLogLevels(params map[string]string) (stderrLevel slog.Level, err error) {
+	stderrLevel = slog.LevelWarn
+	if v, set := params["LogLevel"]; set {
+		if err := stderrLevel.UnmarshalText([]byte(v)); err != nil {
+			return 0, fmt.Errorf("LogLevel %q: want DEBUG, INFO, WARN or ERROR", v)
+		}
+	}
+	params["LogLevel"] = min(stderrLevel, slog.LevelInfo).String()
+	return stderrLevel, nil
 }
 
 // runLocal runs the whole pipeline on this machine until SIGINT, SIGTERM
@@ -58,6 +72,10 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			params[k] = v
 		}
 	}
+	stderrLevel, err := functionLogLevels(params)
+	if err != nil {
+		return err
+	}
 	dataDir := *data
 	if *memory {
 		dataDir = ""
@@ -65,17 +83,20 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	log := &chainLog{w: stdout}
 	opts := local.Options{
-		Template:       *tmpl,
-		Overrides:      params,
-		APIAddr:        net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)),
-		CloudAddr:      net.JoinHostPort("127.0.0.1", strconv.Itoa(*cloudPort)),
-		DataDir:        dataDir,
-		EC2BootDelay:   ec2.bootDelay,
-		EC2RateLimit:   ec2.rate,
-		EC2Burst:       ec2.burst,
-		Logger:         slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		ObserveBatch:   log.batch,
-		ObserveRequest: log.request,
+		Template:         *tmpl,
+		Overrides:        params,
+		APIAddr:          net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)),
+		CloudAddr:        net.JoinHostPort("127.0.0.1", strconv.Itoa(*cloudPort)),
+		DataDir:          dataDir,
+		EC2BootDelay:     ec2.bootDelay,
+		EC2RateLimit:     ec2.rate,
+		EC2Burst:         ec2.burst,
+		Logger:           slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		ObserveBatch:     log.batch,
+		ObserveRequest:   log.request,
+		ObserveRecord:    log.record,
+		FunctionLogs:     stderr,
+		FunctionLogLevel: stderrLevel,
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -156,27 +177,49 @@ func (l *chainLog) request(o local.RequestOutcome) {
 	l.line("api", what, id, fmt.Sprintf("%d (%s)", o.Status, o.Took.Round(time.Millisecond)))
 }
 
+// batch reports an invocation that failed as a whole (a timeout, a
+// crash): its records' own lines never came, and SQS redelivers them all.
 func (l *chainLog) batch(o local.BatchOutcome) {
-	failed := map[string]bool{}
-	for _, id := range o.Failed {
-		failed[id] = true
+	if o.Err == nil {
+		return
 	}
 	for _, rec := range o.Records {
 		typ, subject := "?", ""
 		if env, err := event.Decode([]byte(rec.Body)); err == nil {
 			typ, subject = env.Type, env.Subject
-		} else if a, ok := rec.MessageAttributes[event.AttrType]; ok && a.StringValue != nil {
-			typ = *a.StringValue
 		}
-		outcome := "ok"
-		switch {
-		case o.Err != nil:
-			outcome = "failed: " + o.Err.Error()
-		case failed[rec.MessageId]:
-			outcome = "retry later (receive " + rec.Attributes["ApproximateReceiveCount"] + ")"
-		}
-		l.line(o.Function, typ, subject, fmt.Sprintf("%s (%s)", outcome, o.Took.Round(time.Millisecond)))
+		l.line(o.Function, typ, subject, fmt.Sprintf("invocation failed: %v; redelivered after the visibility timeout (%s)", o.Err, o.Took.Round(time.Millisecond)))
 	}
+}
+
+// record prints one consumer record when it is done, with its own
+// duration and its true outcome.
+func (l *chainLog) record(r local.RecordLog) {
+	typ := r.EventType
+	if typ == "" {
+		typ = "?"
+	}
+	var outcome string
+	switch r.Outcome {
+	case consumer.OutcomeAcked:
+		outcome = "ok"
+	case consumer.OutcomeRetry:
+		outcome = "retry later (receive " + r.ReceiveCount + ")"
+		if r.ErrorCode != "" {
+			outcome += ": " + r.ErrorCode
+		}
+	case consumer.OutcomeDeadLettered:
+		outcome = "dead-lettered: " + r.ErrorCode
+	case consumer.OutcomeSkipped:
+		outcome = "not started: invocation deadline near; retried"
+	default: // failed, panic
+		outcome = "failed"
+		if r.ErrorCode != "" {
+			outcome += ": " + r.ErrorCode
+		}
+		outcome += " (receive " + r.ReceiveCount + "); retried until its queue's maxReceiveCount"
+	}
+	l.line(r.Function, typ, r.RequestID, fmt.Sprintf("%s (%s)", outcome, r.Duration.Round(time.Millisecond)))
 }
 
 func (l *chainLog) notification(body string) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -104,4 +105,34 @@ func waitFor(t *testing.T, out *syncBuffer, re *regexp.Regexp, done <-chan error
 	}
 	t.Fatalf("no output matching %s:\n%s", re, out.String())
 	return ""
+}
+
+func TestFunctionLogLevels(t *testing.T) {
+	tests := []struct {
+		name       string
+		set        string // "" leaves LogLevel unset
+		wantStderr slog.Level
+		wantFns    string
+		wantErr    bool
+	}{
+		{name: "unset: quiet stderr, functions at INFO", wantStderr: slog.LevelWarn, wantFns: "INFO"},
+		{name: "DEBUG reaches both", set: "DEBUG", wantStderr: slog.LevelDebug, wantFns: "DEBUG"},
+		{name: "ERROR keeps functions at INFO", set: "error", wantStderr: slog.LevelError, wantFns: "INFO"},
+		{name: "not a level", set: "chatty", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			params := map[string]string{}
+			if tt.set != "" {
+				params["LogLevel"] = tt.set
+			}
+			got, err := functionLogLevels(params)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err %v, wantErr %v", err, tt.wantErr)
+			}
+			if err == nil && (got != tt.wantStderr || params["LogLevel"] != tt.wantFns) {
+				t.Errorf("stderr %s, functions %s; want %s, %s", got, params["LogLevel"], tt.wantStderr, tt.wantFns)
+			}
+		})
+	}
 }

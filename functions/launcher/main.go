@@ -19,7 +19,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	h, err := launcher.NewFromEnv(ctx, os.LookupEnv, store)
+	h, err := launcher.NewFromEnv(ctx, os.LookupEnv, store, os.Stderr)
 	if err != nil {
 		fail(err)
 	}

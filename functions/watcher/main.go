@@ -21,7 +21,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	h, err := watcher.NewFromEnv(ctx, os.LookupEnv, store)
+	h, err := watcher.NewFromEnv(ctx, os.LookupEnv, store, os.Stderr)
 	if err != nil {
 		fail(err)
 	}

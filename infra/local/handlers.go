@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/eventchain/eventchain/internal/api"
 	"github.com/eventchain/eventchain/internal/awsenv"
@@ -15,31 +16,32 @@ import (
 // handlers builds each function's handler by its short name (the template's
 // logical id without "Function", as functions/<name> is named), exactly as
 // its main.go does in Lambda, but with the template's resolved Environment
-// as lookup and the shared embedded status store.
-var handlers = map[string]func(ctx context.Context, lookup awsenv.Lookup, store status.Store) (any, error){
-	"api": func(ctx context.Context, lookup awsenv.Lookup, store status.Store) (any, error) {
-		h, err := api.NewFromEnv(ctx, lookup, store)
+// as lookup, the shared embedded status store, and the runner's reader of
+// the function's log in place of stderr.
+var handlers = map[string]func(ctx context.Context, lookup awsenv.Lookup, store status.Store, logs io.Writer) (any, error){
+	"api": func(ctx context.Context, lookup awsenv.Lookup, store status.Store, logs io.Writer) (any, error) {
+		h, err := api.NewFromEnv(ctx, lookup, store, logs)
 		if err != nil {
 			return nil, err
 		}
 		return HTTPHandler(h.Handle), nil
 	},
-	"launcher": func(ctx context.Context, lookup awsenv.Lookup, store status.Store) (any, error) {
-		h, err := launcher.NewFromEnv(ctx, lookup, store)
+	"launcher": func(ctx context.Context, lookup awsenv.Lookup, store status.Store, logs io.Writer) (any, error) {
+		h, err := launcher.NewFromEnv(ctx, lookup, store, logs)
 		if err != nil {
 			return nil, err
 		}
 		return SQSHandler(h.Handle), nil
 	},
-	"watcher": func(ctx context.Context, lookup awsenv.Lookup, store status.Store) (any, error) {
-		h, err := watcher.NewFromEnv(ctx, lookup, store)
+	"watcher": func(ctx context.Context, lookup awsenv.Lookup, store status.Store, logs io.Writer) (any, error) {
+		h, err := watcher.NewFromEnv(ctx, lookup, store, logs)
 		if err != nil {
 			return nil, err
 		}
 		return SQSHandler(h.Handle), nil
 	},
-	"notifier": func(ctx context.Context, lookup awsenv.Lookup, store status.Store) (any, error) {
-		h, err := notifier.NewFromEnv(ctx, lookup, store)
+	"notifier": func(ctx context.Context, lookup awsenv.Lookup, store status.Store, logs io.Writer) (any, error) {
+		h, err := notifier.NewFromEnv(ctx, lookup, store, logs)
 		if err != nil {
 			return nil, err
 		}
@@ -47,10 +49,10 @@ var handlers = map[string]func(ctx context.Context, lookup awsenv.Lookup, store 
 	},
 }
 
-func buildHandler(ctx context.Context, name string, lookup awsenv.Lookup, store status.Store) (any, error) {
+func buildHandler(ctx context.Context, name string, lookup awsenv.Lookup, store status.Store, logs io.Writer) (any, error) {
 	build, ok := handlers[name]
 	if !ok {
 		return nil, fmt.Errorf("template function %q has no handler in this build (known: api, launcher, watcher, notifier)", name)
 	}
-	return build(ctx, lookup, store)
+	return build(ctx, lookup, store, logs)
 }

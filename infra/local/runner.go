@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -52,9 +53,17 @@ type Options struct {
 	// Logger receives the runner's own records; nil discards them.
 	Logger *slog.Logger
 	// ObserveBatch and ObserveRequest, when set, see every consumer batch
-	// and every API request (the readable log of `eventchain run`).
+	// and every API request; ObserveRecord sees every consumer record as
+	// its function logged it when done (the readable log of
+	// `eventchain run`; the functions must log at INFO for it).
 	ObserveBatch   func(BatchOutcome)
 	ObserveRequest func(RequestOutcome)
+	ObserveRecord  func(RecordLog)
+	// FunctionLogs receives the functions' JSON log lines at or above
+	// FunctionLogLevel (as Lambda sends them to CloudWatch Logs); nil
+	// discards them.
+	FunctionLogs     io.Writer
+	FunctionLogLevel slog.Level
 	// PollWaitSeconds bounds each long poll (default 20, as Lambda uses);
 	// shorter makes shutdown quicker.
 	PollWaitSeconds int32
@@ -231,7 +240,8 @@ func (r *Runner) startFunctions(ctx context.Context, cfg aws.Config) error {
 			ReservedConcurrency: tf.ReservedConcurrentExecutions,
 		}, 1000)
 		r.Functions[tf.Name] = fn
-		h, err := buildHandler(ctx, tf.Name, r.lookup(tf), r.Store)
+		logs := &functionLog{out: r.opts.FunctionLogs, level: r.opts.FunctionLogLevel, observe: r.opts.ObserveRecord}
+		h, err := buildHandler(ctx, tf.Name, r.lookup(tf), r.Store, logs)
 		if err != nil {
 			return fmt.Errorf("function %s: %w", tf.LogicalID, err)
 		}

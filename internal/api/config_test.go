@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -91,7 +92,7 @@ func TestNewFromEnv(t *testing.T) {
 			for k, v := range tt.extra {
 				env[k] = v
 			}
-			h, err := NewFromEnv(context.Background(), lookupOf(env), newMemStore())
+			h, err := NewFromEnv(context.Background(), lookupOf(env), newMemStore(), io.Discard)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err %v, wantErr %v", err, tt.wantErr)
 			}

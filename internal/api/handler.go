@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -82,7 +82,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 // NewFromEnv builds the handler from lookup: the configuration, an SNS
 // client (pointed at AWS_ENDPOINT_URL when set, through awsenv), and
 // a JSON logger on stderr at LOG_LEVEL.
-func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store) (*Handler, error) {
+func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store, logs io.Writer) (*Handler, error) {
 	cfg, err := LoadConfig(lookup)
 	if err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store) (
 		return nil, fmt.Errorf("api: %w", err)
 	}
 	client := sns.NewFromConfig(awsCfg.AWS)
-	logger, err := awsenv.NewLogger(os.Stderr, lookup)
+	logger, err := awsenv.NewLogger(logs, lookup)
 	if err != nil {
 		return nil, fmt.Errorf("api config: %w", err)
 	}

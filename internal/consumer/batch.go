@@ -213,18 +213,18 @@ func (r *Runner) process(ctx context.Context, msg events.SQSMessage) bool {
 		return true
 	case errors.As(err, &panicked):
 		logger.ErrorContext(ctx, "record handler panicked", slog.String("stack", panicked.stack))
-		logOutcome(ctx, logger, OutcomePanic, start, err)
+		logOutcome(ctx, logger.With(slog.String("error_code", "Panic")), OutcomePanic, start, err)
 		r.recordHop(ctx, rec, status.OutcomeFailed, "Panic", err, start)
 		return false
 	// Transient before permanent: if a handler wraps one in the other,
 	// retrying is the choice that cannot lose the record.
 	case errors.As(err, &transient):
 		r.delay(ctx, logger, msg, transient.Delay)
-		logOutcome(ctx, logger, OutcomeRetry, start, err)
 		code := transient.Code
 		if code == "" {
 			code = awsCode(err)
 		}
+		logOutcome(ctx, logger.With(slog.String("error_code", code)), OutcomeRetry, start, err)
 		r.recordHop(ctx, rec, status.OutcomeRetry, code, transient.Err, start, transient.Delay)
 		return false
 	case errors.As(err, &permanent):
@@ -241,7 +241,7 @@ func (r *Runner) process(ctx context.Context, msg events.SQSMessage) bool {
 		r.recordHop(ctx, rec, outcome, permanent.Code, permanent.Err, start)
 		return acked
 	default:
-		logOutcome(ctx, logger, OutcomeFailed, start, err)
+		logOutcome(ctx, logger.With(slog.String("error_code", awsCode(err))), OutcomeFailed, start, err)
 		r.recordHop(ctx, rec, status.OutcomeFailed, awsCode(err), err, start)
 		return false
 	}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -110,12 +110,12 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 // NewFromEnv builds the launcher from its settings, with the EC2 client
 // making one attempt per call (SQS redelivery is the retry; see
 // sdkMaxAttempts) and a JSON logger on stderr.
-func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store) (*Handler, error) {
+func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store, logs io.Writer) (*Handler, error) {
 	cfg, err := LoadConfig(lookup)
 	if err != nil {
 		return nil, fmt.Errorf("launcher config: %w", err)
 	}
-	logger, err := awsenv.NewLogger(os.Stderr, lookup)
+	logger, err := awsenv.NewLogger(logs, lookup)
 	if err != nil {
 		return nil, fmt.Errorf("launcher config: %w", err)
 	}

@@ -3,6 +3,7 @@ package launcher_test
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -36,7 +37,7 @@ func TestLaunchOverTheWire(t *testing.T) {
 		"AWS_ENDPOINT_URL": endpoint, "EVENTS_TOPIC_ARN": topicARN,
 		"QUEUE_URL": cloud.Queue(t, "launch"), "DLQ_URL": cloud.Queue(t, "launch-dlq"),
 		"LAUNCH_RATE_PER_SECOND": "100", "LAUNCHER_CONCURRENCY": "2", "LOG_LEVEL": "error",
-	}), store)
+	}), store, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}

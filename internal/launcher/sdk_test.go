@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -58,7 +59,7 @@ func TestSDKDoesNotRetryRunInstances(t *testing.T) {
 		"AWS_ENDPOINT_URL": srv.URL, "EVENTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:events",
 		"QUEUE_URL": srv.URL + "/123456789012/launch", "DLQ_URL": srv.URL + "/123456789012/launch-dlq",
 		"LAUNCH_RATE_PER_SECOND": "100", "LAUNCHER_CONCURRENCY": "2", "LAUNCH_MAX_RECEIVE_COUNT": "5", "LOG_LEVEL": "error",
-	}), store)
+	}), store, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package notifier_test
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -33,7 +34,7 @@ func TestNotifyOverTheWire(t *testing.T) {
 	h, err := notifier.NewFromEnv(ctx, consumertest.Lookup(map[string]string{
 		"AWS_ENDPOINT_URL": endpoint, "NOTIFICATIONS_TOPIC_ARN": topicARN,
 		"QUEUE_URL": cloud.Queue(t, "notify"), "DLQ_URL": cloud.Queue(t, "notify-dlq"), "LOG_LEVEL": "error",
-	}), store)
+	}), store, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -130,12 +130,12 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 }
 
 // NewFromEnv builds the notifier from its settings.
-func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store) (*Handler, error) {
+func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store, logs io.Writer) (*Handler, error) {
 	cfg, err := LoadConfig(lookup)
 	if err != nil {
 		return nil, fmt.Errorf("notifier config: %w", err)
 	}
-	logger, err := awsenv.NewLogger(os.Stderr, lookup)
+	logger, err := awsenv.NewLogger(logs, lookup)
 	if err != nil {
 		return nil, fmt.Errorf("notifier config: %w", err)
 	}

@@ -3,6 +3,7 @@ package watcher_test
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ func TestWatchOverTheWire(t *testing.T) {
 		"AWS_ENDPOINT_URL": endpoint, "EVENTS_TOPIC_ARN": topicARN,
 		"QUEUE_URL": watchQueue, "DLQ_URL": cloud.Queue(t, "watch-dlq"), "LOG_LEVEL": "error",
 		"WATCH_MAX_RECEIVE_COUNT": "30",
-	}), store)
+	}), store, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
-	"os"
 	"slices"
 	"time"
 
@@ -115,12 +115,12 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 
 // NewFromEnv builds the watcher from its settings and the status store
 // (read only: see the package documentation).
-func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store) (*Handler, error) {
+func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store, logs io.Writer) (*Handler, error) {
 	cfg, err := LoadConfig(lookup)
 	if err != nil {
 		return nil, fmt.Errorf("watcher config: %w", err)
 	}
-	logger, err := awsenv.NewLogger(os.Stderr, lookup)
+	logger, err := awsenv.NewLogger(logs, lookup)
 	if err != nil {
 		return nil, fmt.Errorf("watcher config: %w", err)
 	}
