@@ -14,11 +14,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 )
 
 // HTTPHandler is an API Gateway HTTP API (payload format 2.0) function.
-type HTTPHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+type HTTPHandler func(context.Context, lambdaevents.APIGatewayV2HTTPRequest) (lambdaevents.APIGatewayV2HTTPResponse, error)
 
 // Route is one HttpApi event of the template: a method and a path with
 // {param} segments, or Path "$default".
@@ -31,7 +31,7 @@ type Route struct {
 // requestContext.authorizer.iam. The front checks no SigV4 signature (it
 // listens on loopback only); deployed, API Gateway authenticates the caller
 // with IAM and fills in the real identity.
-var LocalIdentity = events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{
+var LocalIdentity = lambdaevents.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{
 	AccessKey: "LOCALACCESSKEY",
 	AccountID: "123456789012",
 	CallerID:  "LOCALCALLER",
@@ -48,7 +48,7 @@ type Front struct {
 	fn       *Function
 	handler  HTTPHandler
 	routes   []Route
-	identity events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription
+	identity lambdaevents.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription
 	logger   *slog.Logger
 	observe  func(RequestOutcome)
 }
@@ -89,7 +89,7 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeGatewayError(w, http.StatusServiceUnavailable, "Service Unavailable")
 		return
 	}
-	resp, reqID, err := invoke(r.Context(), f.fn, func(ctx context.Context) (events.APIGatewayV2HTTPResponse, error) {
+	resp, reqID, err := invoke(r.Context(), f.fn, func(ctx context.Context) (lambdaevents.APIGatewayV2HTTPResponse, error) {
 		return f.handler(ctx, ev)
 	})
 	status := resp.StatusCode
@@ -110,7 +110,7 @@ func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // event builds the payload format 2.0 request.
-func (f *Front) event(r *http.Request, route string, params map[string]string, body []byte, at time.Time) events.APIGatewayV2HTTPRequest {
+func (f *Front) event(r *http.Request, route string, params map[string]string, body []byte, at time.Time) lambdaevents.APIGatewayV2HTTPRequest {
 	headers := map[string]string{}
 	for k, vs := range r.Header {
 		if strings.EqualFold(k, "Cookie") {
@@ -134,7 +134,7 @@ func (f *Front) event(r *http.Request, route string, params map[string]string, b
 	}
 	sourceIP, _, _ := net.SplitHostPort(r.RemoteAddr)
 	identity := f.identity
-	ev := events.APIGatewayV2HTTPRequest{
+	ev := lambdaevents.APIGatewayV2HTTPRequest{
 		Version:               "2.0",
 		RouteKey:              route,
 		RawPath:               r.URL.EscapedPath(),
@@ -143,17 +143,17 @@ func (f *Front) event(r *http.Request, route string, params map[string]string, b
 		Headers:               headers,
 		QueryStringParameters: query,
 		PathParameters:        params,
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
+		RequestContext: lambdaevents.APIGatewayV2HTTPRequestContext{
 			RouteKey:   route,
 			AccountID:  identity.AccountID,
 			Stage:      "$default",
 			RequestID:  fmt.Sprintf("local-%d", at.UnixNano()),
 			APIID:      "local",
 			DomainName: r.Host,
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{IAM: &identity},
+			Authorizer: &lambdaevents.APIGatewayV2HTTPRequestContextAuthorizerDescription{IAM: &identity},
 			Time:       at.UTC().Format("02/Jan/2006:15:04:05 -0700"),
 			TimeEpoch:  at.UnixMilli(),
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+			HTTP: lambdaevents.APIGatewayV2HTTPRequestContextHTTPDescription{
 				Method:    r.Method,
 				Path:      r.URL.Path,
 				Protocol:  r.Proto,
@@ -186,7 +186,7 @@ func isText(contentType string) bool {
 
 // writeResponse writes a payload format 2.0 response. A response whose
 // body is not valid base64 while claiming to be is a function error.
-func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) error {
+func writeResponse(w http.ResponseWriter, resp lambdaevents.APIGatewayV2HTTPResponse) error {
 	body := []byte(resp.Body)
 	if resp.IsBase64Encoded {
 		var err error

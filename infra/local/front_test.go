@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 )
 
 var apiRoutes = []Route{{"POST", "/launches"}, {"GET", "/launches/{requestId}"}, {"ANY", "$default"}}
@@ -63,10 +63,10 @@ func newTestFront(h HTTPHandler, reserved int) *Front {
 }
 
 func TestFrontBuildsPayloadV2AndWritesResponse(t *testing.T) {
-	var got events.APIGatewayV2HTTPRequest
-	front := newTestFront(func(_ context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	var got lambdaevents.APIGatewayV2HTTPRequest
+	front := newTestFront(func(_ context.Context, req lambdaevents.APIGatewayV2HTTPRequest) (lambdaevents.APIGatewayV2HTTPResponse, error) {
 		got = req
-		return events.APIGatewayV2HTTPResponse{
+		return lambdaevents.APIGatewayV2HTTPResponse{
 			StatusCode: 202,
 			Headers:    map[string]string{"Location": "/launches/1", "Content-Type": "application/json"},
 			Cookies:    []string{"a=b"},
@@ -118,10 +118,10 @@ func TestFrontBuildsPayloadV2AndWritesResponse(t *testing.T) {
 }
 
 func TestFrontBase64EncodesBinaryBodies(t *testing.T) {
-	var got events.APIGatewayV2HTTPRequest
-	front := newTestFront(func(_ context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	var got lambdaevents.APIGatewayV2HTTPRequest
+	front := newTestFront(func(_ context.Context, req lambdaevents.APIGatewayV2HTTPRequest) (lambdaevents.APIGatewayV2HTTPResponse, error) {
 		got = req
-		return events.APIGatewayV2HTTPResponse{StatusCode: 200, Body: base64.StdEncoding.EncodeToString([]byte{0xff, 0}), IsBase64Encoded: true}, nil
+		return lambdaevents.APIGatewayV2HTTPResponse{StatusCode: 200, Body: base64.StdEncoding.EncodeToString([]byte{0xff, 0}), IsBase64Encoded: true}, nil
 	}, -1)
 	srv := httptest.NewServer(front)
 	defer srv.Close()
@@ -142,13 +142,13 @@ func TestFrontBase64EncodesBinaryBodies(t *testing.T) {
 func TestFrontAnswersGatewayErrors(t *testing.T) {
 	block := make(chan struct{})
 	started := make(chan struct{}, 1)
-	front := newTestFront(func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	front := newTestFront(func(ctx context.Context, req lambdaevents.APIGatewayV2HTTPRequest) (lambdaevents.APIGatewayV2HTTPResponse, error) {
 		if req.RawPath == "/panic" {
 			panic("boom")
 		}
 		started <- struct{}{}
 		<-block
-		return events.APIGatewayV2HTTPResponse{StatusCode: 200}, nil
+		return lambdaevents.APIGatewayV2HTTPResponse{StatusCode: 200}, nil
 	}, 1)
 	srv := httptest.NewServer(front)
 	defer srv.Close()

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -27,7 +27,7 @@ type SQSAPI interface {
 
 // SQSHandler is a function that consumes SQS batches with partial batch
 // responses.
-type SQSHandler func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
+type SQSHandler func(context.Context, lambdaevents.SQSEvent) (lambdaevents.SQSEventResponse, error)
 
 // EventSource is one SQS event of a function in the template.
 type EventSource struct {
@@ -49,7 +49,7 @@ type EventSource struct {
 type BatchOutcome struct {
 	Function  string
 	RequestID string
-	Records   []events.SQSMessage
+	Records   []lambdaevents.SQSMessage
 	// Failed holds the message ids left on the queue for redelivery.
 	Failed []string
 	Err    error
@@ -180,14 +180,14 @@ func (p *Poller) receive(ctx context.Context) ([]sqstypes.Message, error) {
 }
 
 func (p *Poller) invoke(ctx context.Context, msgs []sqstypes.Message) {
-	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
+	ev := lambdaevents.SQSEvent{Records: make([]lambdaevents.SQSMessage, len(msgs))}
 	receipts := make(map[string]string, len(msgs))
 	for i, m := range msgs {
 		ev.Records[i] = toRecord(m, p.src)
 		receipts[aws.ToString(m.MessageId)] = aws.ToString(m.ReceiptHandle)
 	}
 	start := time.Now()
-	resp, reqID, err := invoke(ctx, p.fn, func(ictx context.Context) (events.SQSEventResponse, error) {
+	resp, reqID, err := invoke(ctx, p.fn, func(ictx context.Context) (lambdaevents.SQSEventResponse, error) {
 		return p.handler(ictx, ev)
 	}, func() { <-p.sem })
 	out := BatchOutcome{Function: p.fn.Name, RequestID: reqID, Records: ev.Records, Err: err, Took: time.Since(start)}
@@ -248,15 +248,15 @@ func (p *Poller) delete(ctx context.Context, receipts map[string]string, keep ma
 }
 
 // toRecord shapes an SQS message as Lambda hands it to a function.
-func toRecord(m sqstypes.Message, src EventSource) events.SQSMessage {
-	r := events.SQSMessage{
+func toRecord(m sqstypes.Message, src EventSource) lambdaevents.SQSMessage {
+	r := lambdaevents.SQSMessage{
 		MessageId:              aws.ToString(m.MessageId),
 		ReceiptHandle:          aws.ToString(m.ReceiptHandle),
 		Body:                   aws.ToString(m.Body),
 		Md5OfBody:              aws.ToString(m.MD5OfBody),
 		Md5OfMessageAttributes: aws.ToString(m.MD5OfMessageAttributes),
 		Attributes:             map[string]string{},
-		MessageAttributes:      map[string]events.SQSMessageAttribute{},
+		MessageAttributes:      map[string]lambdaevents.SQSMessageAttribute{},
 		EventSourceARN:         src.QueueARN,
 		EventSource:            "aws:sqs",
 		AWSRegion:              src.Region,
@@ -265,7 +265,7 @@ func toRecord(m sqstypes.Message, src EventSource) events.SQSMessage {
 		r.Attributes[k] = v
 	}
 	for k, v := range m.MessageAttributes {
-		r.MessageAttributes[k] = events.SQSMessageAttribute{
+		r.MessageAttributes[k] = lambdaevents.SQSMessageAttribute{
 			StringValue:      v.StringValue,
 			BinaryValue:      v.BinaryValue,
 			StringListValues: []string{},

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -133,8 +133,8 @@ func TestPollerDeletesSuccessesAndKeepsReportedFailures(t *testing.T) {
 
 	seen := map[string]int{}
 	var mu sync.Mutex
-	outcomes := runPoller(t, c, src, 2, func(_ context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-		var resp events.SQSEventResponse
+	outcomes := runPoller(t, c, src, 2, func(_ context.Context, ev lambdaevents.SQSEvent) (lambdaevents.SQSEventResponse, error) {
+		var resp lambdaevents.SQSEventResponse
 		mu.Lock()
 		defer mu.Unlock()
 		for _, r := range ev.Records {
@@ -143,7 +143,7 @@ func TestPollerDeletesSuccessesAndKeepsReportedFailures(t *testing.T) {
 				return resp, fmt.Errorf("record not shaped as Lambda's: %+v", r)
 			}
 			if r.Body == "fail" && seen["fail"] == 1 {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+				resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
 			}
 		}
 		return resp, nil
@@ -182,8 +182,8 @@ func TestPollerFailsWholeBatchOnUnknownItemIdentifier(t *testing.T) {
 			url, arn := newQueue(t, c, 30)
 			send(t, c, url, "a", "b")
 			src := EventSource{QueueURL: url, QueueARN: arn, BatchSize: 10, BatchingWindow: time.Second, ReportBatchItemFailures: true}
-			outcomes := runPoller(t, c, src, 1, func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-				return events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{{ItemIdentifier: tc.id}}}, nil
+			outcomes := runPoller(t, c, src, 1, func(context.Context, lambdaevents.SQSEvent) (lambdaevents.SQSEventResponse, error) {
+				return lambdaevents.SQSEventResponse{BatchItemFailures: []lambdaevents.SQSBatchItemFailure{{ItemIdentifier: tc.id}}}, nil
 			})
 			o := next(t, outcomes)
 			if o.Err == nil || len(o.Failed) != len(o.Records) {
@@ -201,8 +201,8 @@ func TestPollerIgnoresItemFailuresWithoutReportBatchItemFailures(t *testing.T) {
 	url, arn := newQueue(t, c, 30)
 	send(t, c, url, "a")
 	src := EventSource{QueueURL: url, QueueARN: arn, BatchSize: 1}
-	outcomes := runPoller(t, c, src, 1, func(_ context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-		return events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{{ItemIdentifier: ev.Records[0].MessageId}}}, nil
+	outcomes := runPoller(t, c, src, 1, func(_ context.Context, ev lambdaevents.SQSEvent) (lambdaevents.SQSEventResponse, error) {
+		return lambdaevents.SQSEventResponse{BatchItemFailures: []lambdaevents.SQSBatchItemFailure{{ItemIdentifier: ev.Records[0].MessageId}}}, nil
 	})
 	if o := next(t, outcomes); o.Err != nil || len(o.Failed) != 0 {
 		t.Fatalf("outcome %+v: a function without ReportBatchItemFailures succeeds whole", o)
@@ -219,9 +219,9 @@ func TestPollerTimeoutFailsWholeBatch(t *testing.T) {
 	src := EventSource{QueueURL: url, QueueARN: arn, BatchSize: 10, BatchingWindow: time.Second, ReportBatchItemFailures: true}
 	release := make(chan struct{})
 	defer close(release)
-	outcomes := runPollerTimeout(t, c, src, 1, 200*time.Millisecond, func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	outcomes := runPollerTimeout(t, c, src, 1, 200*time.Millisecond, func(context.Context, lambdaevents.SQSEvent) (lambdaevents.SQSEventResponse, error) {
 		<-release // overruns its deadline
-		return events.SQSEventResponse{}, nil
+		return lambdaevents.SQSEventResponse{}, nil
 	})
 	o := next(t, outcomes)
 	if !errors.Is(o.Err, ErrTimeout) || len(o.Failed) != len(o.Records) {
@@ -241,8 +241,8 @@ func TestPollerGathersBatchesLargerThanTenWithinTheWindow(t *testing.T) {
 	}
 	send(t, c, url, bodies...)
 	src := EventSource{QueueURL: url, QueueARN: arn, BatchSize: 15, BatchingWindow: 2 * time.Second}
-	outcomes := runPoller(t, c, src, 1, func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-		return events.SQSEventResponse{}, nil
+	outcomes := runPoller(t, c, src, 1, func(context.Context, lambdaevents.SQSEvent) (lambdaevents.SQSEventResponse, error) {
+		return lambdaevents.SQSEventResponse{}, nil
 	})
 	if o := next(t, outcomes); len(o.Records) != 15 {
 		t.Errorf("first batch has %d records, want all 15 (SQS returns at most 10 a receive)", len(o.Records))
@@ -259,7 +259,7 @@ func TestPollerNeverExceedsMaximumConcurrency(t *testing.T) {
 	src := EventSource{QueueURL: url, QueueARN: arn, BatchSize: 1, MaximumConcurrency: 2, ReportBatchItemFailures: true}
 	var mu sync.Mutex
 	running, peak, calls := 0, 0, 0
-	outcomes := runPollerTimeout(t, c, src, 10, 100*time.Millisecond, func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	outcomes := runPollerTimeout(t, c, src, 10, 100*time.Millisecond, func(context.Context, lambdaevents.SQSEvent) (lambdaevents.SQSEventResponse, error) {
 		mu.Lock()
 		running++
 		calls++
@@ -269,7 +269,7 @@ func TestPollerNeverExceedsMaximumConcurrency(t *testing.T) {
 		mu.Lock()
 		running--
 		mu.Unlock()
-		return events.SQSEventResponse{}, nil
+		return lambdaevents.SQSEventResponse{}, nil
 	})
 	for range 4 {
 		next(t, outcomes)
@@ -289,7 +289,7 @@ func TestPollerDeletesNothingOnFunctionError(t *testing.T) {
 	url, arn := newQueue(t, c, 30)
 	send(t, c, url, "a")
 	src := EventSource{QueueURL: url, QueueARN: arn, BatchSize: 1, ReportBatchItemFailures: true}
-	outcomes := runPoller(t, c, src, 1, func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	outcomes := runPoller(t, c, src, 1, func(context.Context, lambdaevents.SQSEvent) (lambdaevents.SQSEventResponse, error) {
 		panic("handler bug")
 	})
 	o := next(t, outcomes)

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/eventchain/eventchain/internal/event"
 	"github.com/eventchain/eventchain/internal/status"
@@ -270,7 +270,7 @@ func newEnv(t testing.TB, mutate ...func(*Config)) *testEnv {
 	return env
 }
 
-func (e *testEnv) do(t testing.TB, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, map[string]any) {
+func (e *testEnv) do(t testing.TB, req lambdaevents.APIGatewayV2HTTPRequest) (lambdaevents.APIGatewayV2HTTPResponse, map[string]any) {
 	t.Helper()
 	resp, err := e.h.Handle(context.Background(), req)
 	if err != nil {
@@ -289,13 +289,13 @@ func (e *testEnv) do(t testing.TB, req events.APIGatewayV2HTTPRequest) (events.A
 }
 
 // fixture loads an events/ fixture as API Gateway sends it.
-func fixture(t testing.TB, name string) events.APIGatewayV2HTTPRequest {
+func fixture(t testing.TB, name string) lambdaevents.APIGatewayV2HTTPRequest {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var req events.APIGatewayV2HTTPRequest
+	var req lambdaevents.APIGatewayV2HTTPRequest
 	if err := json.Unmarshal(b, &req); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -303,18 +303,18 @@ func fixture(t testing.TB, name string) events.APIGatewayV2HTTPRequest {
 }
 
 // postReq is a POST /launches as API Gateway sends it through the route.
-func postReq(body string, headers ...string) events.APIGatewayV2HTTPRequest {
+func postReq(body string, headers ...string) lambdaevents.APIGatewayV2HTTPRequest {
 	h := map[string]string{"content-type": "application/json"}
 	for i := 0; i+1 < len(headers); i += 2 {
 		h[headers[i]] = headers[i+1]
 	}
-	return events.APIGatewayV2HTTPRequest{
+	return lambdaevents.APIGatewayV2HTTPRequest{
 		Version: "2.0", RouteKey: "POST /launches", RawPath: "/launches", Headers: h, Body: body,
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
+		RequestContext: lambdaevents.APIGatewayV2HTTPRequestContext{
 			RouteKey: "POST /launches", Stage: "$default",
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: "/launches"},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-				IAM: &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{
+			HTTP: lambdaevents.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: "/launches"},
+			Authorizer: &lambdaevents.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+				IAM: &lambdaevents.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{
 					AccountID: "123456789012", CallerID: "AIDAEXAMPLE", UserARN: "arn:aws:iam::123456789012:user/alice",
 				},
 			},
@@ -322,7 +322,7 @@ func postReq(body string, headers ...string) events.APIGatewayV2HTTPRequest {
 	}
 }
 
-func getReq(id string) events.APIGatewayV2HTTPRequest {
+func getReq(id string) lambdaevents.APIGatewayV2HTTPRequest {
 	r := postReq("")
 	r.Headers = map[string]string{}
 	r.RouteKey, r.RequestContext.RouteKey = "GET /launches/{requestId}", "GET /launches/{requestId}"

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/eventchain/eventchain/internal/event"
 	"github.com/eventchain/eventchain/internal/status"
@@ -63,7 +63,7 @@ func retryAfterWhilePending(st status.Status) string {
 // get answers a request's status. A malformed id cannot exist, so it is
 // answered 404 without reading the store; so is a request recorded for
 // another caller, which must not learn that it exists.
-func (h *Handler) get(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+func (h *Handler) get(ctx context.Context, log *slog.Logger, req lambdaevents.APIGatewayV2HTTPRequest) lambdaevents.APIGatewayV2HTTPResponse {
 	id := req.PathParameters["requestId"]
 	if !event.ValidID(id) {
 		return notFound("no such launch request")
@@ -108,7 +108,7 @@ type listBody struct {
 // list answers the caller's requests, newest first:
 // GET /launches?status=RUNNING&limit=20&next=<token>. A caller sees only
 // its own requests, as GET by id shows only its own.
-func (h *Handler) list(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+func (h *Handler) list(ctx context.Context, log *slog.Logger, req lambdaevents.APIGatewayV2HTTPRequest) lambdaevents.APIGatewayV2HTTPResponse {
 	q, apiErr := listQuery(req.QueryStringParameters)
 	if apiErr != nil {
 		return errorResponse(apiErr)

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -106,7 +106,7 @@ func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store, l
 // Handle answers one HTTP API request (payload format 2.0). Every outcome,
 // failures included, is an HTTP response: a returned error would make API
 // Gateway answer its own opaque 500.
-func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+func (h *Handler) Handle(ctx context.Context, req lambdaevents.APIGatewayV2HTTPRequest) (lambdaevents.APIGatewayV2HTTPResponse, error) {
 	log := h.log.With(slog.String("function", event.FunctionAPI))
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		log = log.With(slog.String("aws_request_id", lc.AwsRequestID))
@@ -116,7 +116,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 
 // header returns a request header. API Gateway lower-cases header names in
 // payload format 2.0; other fronts may not, so the match ignores case.
-func header(req events.APIGatewayV2HTTPRequest, name string) (string, bool) {
+func header(req lambdaevents.APIGatewayV2HTTPRequest, name string) (string, bool) {
 	if v, ok := req.Headers[strings.ToLower(name)]; ok {
 		return v, true
 	}
@@ -128,20 +128,20 @@ func header(req events.APIGatewayV2HTTPRequest, name string) (string, bool) {
 	return "", false
 }
 
-func jsonResponse(status int, body any) events.APIGatewayV2HTTPResponse {
+func jsonResponse(status int, body any) lambdaevents.APIGatewayV2HTTPResponse {
 	b, err := json.Marshal(body)
 	if err != nil {
 		status = http.StatusInternalServerError
 		b = []byte(`{"error":{"code":"InternalError","message":"encode response"}}`)
 	}
-	return events.APIGatewayV2HTTPResponse{
+	return lambdaevents.APIGatewayV2HTTPResponse{
 		StatusCode: status,
 		Headers:    map[string]string{"Content-Type": "application/json"},
 		Body:       string(b),
 	}
 }
 
-func errorResponse(e *apiError) events.APIGatewayV2HTTPResponse {
+func errorResponse(e *apiError) lambdaevents.APIGatewayV2HTTPResponse {
 	return jsonResponse(e.Status, map[string]any{"error": e})
 }
 
@@ -150,7 +150,7 @@ func errorResponse(e *apiError) events.APIGatewayV2HTTPResponse {
 func retryAfter() string { return strconv.Itoa(1 + rand.IntN(5)) }
 
 // unavailable answers a transient failure of a dependency.
-func unavailable(code, msg string) events.APIGatewayV2HTTPResponse {
+func unavailable(code, msg string) lambdaevents.APIGatewayV2HTTPResponse {
 	resp := errorResponse(&apiError{Status: http.StatusServiceUnavailable, Code: code, Message: msg})
 	resp.Headers["Retry-After"] = retryAfter()
 	return resp
@@ -159,6 +159,6 @@ func unavailable(code, msg string) events.APIGatewayV2HTTPResponse {
 // storeFailure answers a status store error. The store's errors do not
 // tell a throttled or unreachable table from anything else, and retrying
 // is safe (nothing was published), so the caller is asked to retry.
-func storeFailure() events.APIGatewayV2HTTPResponse {
+func storeFailure() lambdaevents.APIGatewayV2HTTPResponse {
 	return unavailable(CodeUnavailable, "the status store is unavailable; retry")
 }

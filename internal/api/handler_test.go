@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/eventchain/eventchain/internal/event"
@@ -31,7 +31,7 @@ func TestFixturesHaveTheEventShape(t *testing.T) {
 			}
 			dec := json.NewDecoder(bytes.NewReader(b))
 			dec.DisallowUnknownFields() // every member is one the event type has
-			var req events.APIGatewayV2HTTPRequest
+			var req lambdaevents.APIGatewayV2HTTPRequest
 			if err := dec.Decode(&req); err != nil {
 				t.Fatal(err)
 			}
@@ -245,7 +245,7 @@ func TestGetShapes(t *testing.T) {
 
 	tests := []struct {
 		name       string
-		req        events.APIGatewayV2HTTPRequest
+		req        lambdaevents.APIGatewayV2HTTPRequest
 		status     int
 		want       string // JSON body for 200s
 		storeReads int
@@ -256,12 +256,12 @@ func TestGetShapes(t *testing.T) {
 		{"another caller's request", getReq(bobs), 404, "", 1},
 		{"malformed id", getReq("not-an-id"), 404, "", 0},
 		{"uppercase id", getReq(strings.ToUpper(pending)), 404, "", 0},
-		{"via $default route", func() events.APIGatewayV2HTTPRequest {
+		{"via $default route", func() lambdaevents.APIGatewayV2HTTPRequest {
 			r := getReq(pending)
 			r.RouteKey, r.PathParameters = "$default", nil
 			return r
 		}(), 200, "", 1},
-		{"by route key without path parameters", func() events.APIGatewayV2HTTPRequest {
+		{"by route key without path parameters", func() lambdaevents.APIGatewayV2HTTPRequest {
 			r := getReq(pending)
 			r.PathParameters = nil
 			return r
@@ -291,7 +291,7 @@ func TestGetShapes(t *testing.T) {
 }
 
 func TestRouting(t *testing.T) {
-	withRoute := func(method, path, routeKey string) events.APIGatewayV2HTTPRequest {
+	withRoute := func(method, path, routeKey string) lambdaevents.APIGatewayV2HTTPRequest {
 		r := postReq(validBody)
 		r.RouteKey, r.RequestContext.RouteKey = routeKey, routeKey
 		r.RawPath, r.RequestContext.HTTP.Path, r.RequestContext.HTTP.Method = path, path, method
@@ -300,14 +300,14 @@ func TestRouting(t *testing.T) {
 	id := event.NewID()
 	tests := []struct {
 		name   string
-		req    events.APIGatewayV2HTTPRequest
+		req    lambdaevents.APIGatewayV2HTTPRequest
 		status int
 		allow  string
 	}{
 		{"POST by route key", withRoute("POST", "/launches", "POST /launches"), 202, ""},
 		{"POST through $default", withRoute("POST", "/launches", "$default"), 202, ""},
 		{"POST with no route key", withRoute("POST", "/launches", ""), 202, ""},
-		{"POST under a named stage", func() events.APIGatewayV2HTTPRequest {
+		{"POST under a named stage", func() lambdaevents.APIGatewayV2HTTPRequest {
 			r := withRoute("POST", "/prod/launches", "$default")
 			r.RequestContext.Stage = "prod"
 			return r
@@ -453,19 +453,19 @@ func TestIdempotency(t *testing.T) {
 }
 
 func TestCallerScope(t *testing.T) {
-	iam := func(arn, account, caller string) events.APIGatewayV2HTTPRequest {
+	iam := func(arn, account, caller string) lambdaevents.APIGatewayV2HTTPRequest {
 		r := postReq(validBody)
-		r.RequestContext.Authorizer.IAM = &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: arn, AccountID: account, CallerID: caller}
+		r.RequestContext.Authorizer.IAM = &lambdaevents.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: arn, AccountID: account, CallerID: caller}
 		return r
 	}
 	tests := []struct {
 		name string
-		req  events.APIGatewayV2HTTPRequest
+		req  lambdaevents.APIGatewayV2HTTPRequest
 		want string
 	}{
 		{"user arn", iam("arn:aws:iam::1:user/a", "1", "AIDA"), "arn:aws:iam::1:user/a"},
 		{"account and caller", iam("", "1", "AROA:s"), "1:AROA:s"},
-		{"no iam", func() events.APIGatewayV2HTTPRequest {
+		{"no iam", func() lambdaevents.APIGatewayV2HTTPRequest {
 			r := postReq(validBody)
 			r.RequestContext.Authorizer = nil
 			return r
@@ -742,7 +742,7 @@ func TestStoreFailures(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup func(*countingStore)
-		req   events.APIGatewayV2HTTPRequest
+		req   lambdaevents.APIGatewayV2HTTPRequest
 	}{
 		{"create fails", func(s *countingStore) { s.failCreate = boom }, postReq(validBody)},
 		{"claim fails", func(s *countingStore) { s.failClaim = boom }, postReq(validBody, "idempotency-key", "k")},

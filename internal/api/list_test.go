@@ -5,13 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/eventchain/eventchain/internal/event"
 	"github.com/eventchain/eventchain/internal/status"
 )
 
-func listReq(params map[string]string) events.APIGatewayV2HTTPRequest {
+func listReq(params map[string]string) lambdaevents.APIGatewayV2HTTPRequest {
 	r := getReq("")
 	r.RouteKey, r.RequestContext.RouteKey = "GET /launches", "GET /launches"
 	r.RawPath, r.RequestContext.HTTP.Path = "/launches", "/launches"

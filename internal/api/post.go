@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/eventchain/eventchain/internal/event"
 	"github.com/eventchain/eventchain/internal/publish"
@@ -49,8 +49,8 @@ func location(id string) string { return launchesPath + "/" + id }
 
 // post accepts one or many launches: validate, claim the Idempotency-Key,
 // record PENDING, publish launch.requested, mark ACCEPTED, answer 202.
-func (h *Handler) post(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
-	refuse := func(e *apiError) events.APIGatewayV2HTTPResponse {
+func (h *Handler) post(ctx context.Context, log *slog.Logger, req lambdaevents.APIGatewayV2HTTPRequest) lambdaevents.APIGatewayV2HTTPResponse {
+	refuse := func(e *apiError) lambdaevents.APIGatewayV2HTTPResponse {
 		// The code only: fields and messages can quote what the caller sent.
 		log.Info("launch request refused", slog.Int("status", e.Status), slog.String("code", e.Code))
 		return errorResponse(e)
@@ -115,7 +115,7 @@ func (h *Handler) post(ctx context.Context, log *slog.Logger, req events.APIGate
 		h.failUnpublished(ctx, log, recs, states, eventIDs, now)
 	}
 
-	var resp events.APIGatewayV2HTTPResponse
+	var resp lambdaevents.APIGatewayV2HTTPResponse
 	switch {
 	case failed > 0:
 		e := &apiError{
@@ -340,7 +340,7 @@ func (h *Handler) publishPending(ctx context.Context, log *slog.Logger, recs []s
 }
 
 // readBody checks the content type and size and returns the decoded body.
-func readBody(req events.APIGatewayV2HTTPRequest) ([]byte, *apiError) {
+func readBody(req lambdaevents.APIGatewayV2HTTPRequest) ([]byte, *apiError) {
 	ct, _ := header(req, "Content-Type")
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
@@ -376,7 +376,7 @@ func readBody(req events.APIGatewayV2HTTPRequest) ([]byte, *apiError) {
 
 // idempotencyKey returns the Idempotency-Key header, if any: 1 to 255
 // printable ASCII characters.
-func idempotencyKey(req events.APIGatewayV2HTTPRequest) (string, bool, *apiError) {
+func idempotencyKey(req lambdaevents.APIGatewayV2HTTPRequest) (string, bool, *apiError) {
 	k, ok := header(req, HeaderIdempotencyKey)
 	if !ok {
 		return "", false, nil
@@ -396,7 +396,7 @@ func idempotencyKey(req events.APIGatewayV2HTTPRequest) (string, bool, *apiError
 
 // correlationID continues the caller's correlation id when it is a
 // well-formed id, and starts a new one otherwise.
-func correlationID(req events.APIGatewayV2HTTPRequest) string {
+func correlationID(req lambdaevents.APIGatewayV2HTTPRequest) string {
 	if v, ok := header(req, HeaderCorrelationID); ok {
 		if v = strings.ToLower(strings.TrimSpace(v)); event.ValidID(v) {
 			return v
@@ -407,7 +407,7 @@ func correlationID(req events.APIGatewayV2HTTPRequest) string {
 
 // callerScope is the IAM identity an Idempotency-Key (and read access to
 // a request) is scoped to.
-func callerScope(req events.APIGatewayV2HTTPRequest) string {
+func callerScope(req lambdaevents.APIGatewayV2HTTPRequest) string {
 	if a := req.RequestContext.Authorizer; a != nil && a.IAM != nil {
 		if a.IAM.UserARN != "" {
 			return a.IAM.UserARN

@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 )
 
 // launchesPath is the collection; a launch request is under it.
@@ -23,7 +23,7 @@ const launchesPath = "/launches"
 // a ResponseWriter.
 type route struct {
 	method, pattern string
-	serve           func(h *Handler, ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse
+	serve           func(h *Handler, ctx context.Context, log *slog.Logger, req lambdaevents.APIGatewayV2HTTPRequest) lambdaevents.APIGatewayV2HTTPResponse
 }
 
 // routes are the template's HttpApi events.
@@ -37,7 +37,7 @@ var routes = []route{
 // (RouteKey), else (the $default route, or a local front that sets none)
 // the one matching method and path, so that any path reaching us is
 // answered, 404 and 405 included.
-func (h *Handler) dispatch(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+func (h *Handler) dispatch(ctx context.Context, log *slog.Logger, req lambdaevents.APIGatewayV2HTTPRequest) lambdaevents.APIGatewayV2HTTPResponse {
 	method, path := req.RequestContext.HTTP.Method, requestPath(req)
 	if !canonical(path) {
 		// Refused rather than cleaned: one resource is not reachable under
@@ -62,7 +62,7 @@ func (h *Handler) dispatch(ctx context.Context, log *slog.Logger, req events.API
 
 // withParam passes the segment a route's {name} matched as API Gateway
 // passes it for the routes it matches itself.
-func withParam(req events.APIGatewayV2HTTPRequest, name, value string) events.APIGatewayV2HTTPRequest {
+func withParam(req lambdaevents.APIGatewayV2HTTPRequest, name, value string) lambdaevents.APIGatewayV2HTTPRequest {
 	if _, given := req.PathParameters[name]; name != "" && !given {
 		req.PathParameters = map[string]string{name: value}
 	}
@@ -123,7 +123,7 @@ func canonical(path string) bool {
 // requestPath is the path the caller asked for. With a named stage (not
 // $default) API Gateway puts the stage in rawPath; our routes do not
 // include it.
-func requestPath(req events.APIGatewayV2HTTPRequest) string {
+func requestPath(req lambdaevents.APIGatewayV2HTTPRequest) string {
 	p := req.RawPath
 	if p == "" {
 		p = req.RequestContext.HTTP.Path
@@ -136,11 +136,11 @@ func requestPath(req events.APIGatewayV2HTTPRequest) string {
 	return p
 }
 
-func notFound(msg string) events.APIGatewayV2HTTPResponse {
+func notFound(msg string) lambdaevents.APIGatewayV2HTTPResponse {
 	return errorResponse(&apiError{Status: http.StatusNotFound, Code: CodeNotFound, Message: msg})
 }
 
-func methodNotAllowed(method, allow string) events.APIGatewayV2HTTPResponse {
+func methodNotAllowed(method, allow string) lambdaevents.APIGatewayV2HTTPResponse {
 	resp := errorResponse(&apiError{
 		Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed,
 		Message: fmt.Sprintf("method %s is not allowed here; use %s", method, allow),

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 )
 
 // launchWith returns a valid launch object with extra JSON members (or
@@ -54,23 +54,27 @@ func TestPostRefusesBadInput(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		req    events.APIGatewayV2HTTPRequest
+		req    lambdaevents.APIGatewayV2HTTPRequest
 		status int
 		code   string
 		field  string
 	}{
 		// Transport.
-		{"no content type", func() events.APIGatewayV2HTTPRequest { r := postReq(ok); delete(r.Headers, "content-type"); return r }(), 415, CodeUnsupportedMediaType, ""},
+		{"no content type", func() lambdaevents.APIGatewayV2HTTPRequest {
+			r := postReq(ok)
+			delete(r.Headers, "content-type")
+			return r
+		}(), 415, CodeUnsupportedMediaType, ""},
 		{"text/plain", postReq(ok, "content-type", "text/plain"), 415, CodeUnsupportedMediaType, ""},
 		{"json with latin1 charset", postReq(ok, "content-type", "application/json; charset=iso-8859-1"), 415, CodeUnsupportedMediaType, ""},
 		{"malformed content type", postReq(ok, "content-type", "application/json; ="), 415, CodeUnsupportedMediaType, ""},
 		{"body over 64 KiB", postReq(`{"imageId":"` + strings.Repeat("a", MaxBodyBytes) + `"}`), 413, CodeBodyTooLarge, ""},
-		{"base64 body over 64 KiB decoded", func() events.APIGatewayV2HTTPRequest {
+		{"base64 body over 64 KiB decoded", func() lambdaevents.APIGatewayV2HTTPRequest {
 			r := postReq(base64.StdEncoding.EncodeToString([]byte(launchWith(`"keyName":"` + strings.Repeat("k", MaxBodyBytes) + `"`))))
 			r.IsBase64Encoded = true
 			return r
 		}(), 413, CodeBodyTooLarge, ""},
-		{"base64 flag on a non-base64 body", func() events.APIGatewayV2HTTPRequest { r := postReq(ok); r.IsBase64Encoded = true; return r }(), 400, CodeMalformedJSON, ""},
+		{"base64 flag on a non-base64 body", func() lambdaevents.APIGatewayV2HTTPRequest { r := postReq(ok); r.IsBase64Encoded = true; return r }(), 400, CodeMalformedJSON, ""},
 		{"idempotency key too long", postReq(ok, "idempotency-key", strings.Repeat("k", 256)), 400, CodeInvalidHeader, HeaderIdempotencyKey},
 		{"idempotency key empty", postReq(ok, "idempotency-key", ""), 400, CodeInvalidHeader, HeaderIdempotencyKey},
 		{"idempotency key not ASCII", postReq(ok, "idempotency-key", "clé"), 400, CodeInvalidHeader, HeaderIdempotencyKey},
@@ -217,7 +221,7 @@ func TestPostAcceptsLimits(t *testing.T) {
 	}
 	tests := []struct {
 		name     string
-		req      events.APIGatewayV2HTTPRequest
+		req      lambdaevents.APIGatewayV2HTTPRequest
 		requests int
 	}{
 		{"count at the maximum", postReq(launchWith(`"count":10`)), 1},
@@ -231,12 +235,12 @@ func TestPostAcceptsLimits(t *testing.T) {
 		{"five security groups, 17-digit ids", postReq(launchWith(`"securityGroupIds":["sg-00000001","sg-00000002","sg-00000003","sg-00000004","sg-0123456789abcdef0"],"subnetId":"subnet-0123456789abcdef0"`)), 1},
 		{"key name of 255 printable chars", postReq(launchWith(`"keyName":"` + strings.Repeat("~", 255) + `"`)), 1},
 		{"charset utf-8", postReq(launchWith(""), "content-type", "application/json; charset=UTF-8"), 1},
-		{"header name in another case", func() events.APIGatewayV2HTTPRequest {
+		{"header name in another case", func() lambdaevents.APIGatewayV2HTTPRequest {
 			r := postReq(launchWith(""))
 			r.Headers = map[string]string{"Content-Type": "application/json"}
 			return r
 		}(), 1},
-		{"base64-encoded body", func() events.APIGatewayV2HTTPRequest {
+		{"base64-encoded body", func() lambdaevents.APIGatewayV2HTTPRequest {
 			r := postReq(base64.StdEncoding.EncodeToString([]byte(launchWith(""))))
 			r.IsBase64Encoded = true
 			return r

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -26,7 +26,7 @@ import (
 // function consumes.
 type Record struct {
 	Event   event.Envelope
-	Message events.SQSMessage
+	Message lambdaevents.SQSMessage
 	// Logger carries the record's request_id, correlation_id, event_id,
 	// event_type, function and aws_request_id fields.
 	Logger *slog.Logger
@@ -140,7 +140,7 @@ const Reserve = 2 * time.Second
 // whole batch, records already done included. A record not started by
 // then is reported as a batch item failure, and one in progress sees its
 // context cancelled.
-func (r *Runner) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+func (r *Runner) Handle(ctx context.Context, ev lambdaevents.SQSEvent) (lambdaevents.SQSEventResponse, error) {
 	if deadline, ok := ctx.Deadline(); ok {
 		reserve := min(Reserve, time.Until(deadline)/10)
 		var cancel context.CancelFunc
@@ -165,18 +165,18 @@ func (r *Runner) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 		}
 		wg.Wait()
 	}
-	var resp events.SQSEventResponse
+	var resp lambdaevents.SQSEventResponse
 	for i, f := range failed {
 		if f {
 			resp.BatchItemFailures = append(resp.BatchItemFailures,
-				events.SQSBatchItemFailure{ItemIdentifier: ev.Records[i].MessageId})
+				lambdaevents.SQSBatchItemFailure{ItemIdentifier: ev.Records[i].MessageId})
 		}
 	}
 	return resp, nil
 }
 
 // process handles one record and reports whether it is acknowledged.
-func (r *Runner) process(ctx context.Context, msg events.SQSMessage) bool {
+func (r *Runner) process(ctx context.Context, msg lambdaevents.SQSMessage) bool {
 	start := time.Now()
 	logger := r.opts.Logger.With(
 		slog.String("function", r.opts.Function),
@@ -286,7 +286,7 @@ func awsCode(err error) string {
 }
 
 // decode checks a record; on failure it returns the dead letter to send.
-func (r *Runner) decode(msg events.SQSMessage) (event.Envelope, DeadLetter, error) {
+func (r *Runner) decode(msg lambdaevents.SQSMessage) (event.Envelope, DeadLetter, error) {
 	dl := DeadLetter{Function: r.opts.Function}
 	env, err := event.Decode([]byte(msg.Body))
 	if err != nil {
@@ -315,7 +315,7 @@ func (r *Runner) decode(msg events.SQSMessage) (event.Envelope, DeadLetter, erro
 
 // deadLetter sends msg to the DLQ and reports whether it is acknowledged:
 // only when the send succeeded, so a record is never dropped.
-func (r *Runner) deadLetter(ctx context.Context, logger *slog.Logger, msg events.SQSMessage, dl DeadLetter, start time.Time, cause error) bool {
+func (r *Runner) deadLetter(ctx context.Context, logger *slog.Logger, msg lambdaevents.SQSMessage, dl DeadLetter, start time.Time, cause error) bool {
 	logger = logger.With(slog.String("error_code", dl.Code))
 	if err := SendDeadLetter(ctx, r.opts.Queue, r.opts.DLQURL, msg, dl); err != nil {
 		logOutcome(ctx, logger, OutcomeFailed, start, fmt.Errorf("%v; %w", cause, err))
@@ -331,7 +331,7 @@ const maxVisibility = 12 * time.Hour
 // delay raises the record's visibility timeout so it comes back after d.
 // A failure only loses the delay (the queue's own timeout applies), so it
 // is logged, not returned.
-func (r *Runner) delay(ctx context.Context, logger *slog.Logger, msg events.SQSMessage, d time.Duration) {
+func (r *Runner) delay(ctx context.Context, logger *slog.Logger, msg lambdaevents.SQSMessage, d time.Duration) {
 	if d <= 0 {
 		return
 	}

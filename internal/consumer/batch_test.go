@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -25,7 +25,7 @@ const (
 )
 
 // message builds a raw-delivery SQS record carrying a launch.requested event.
-func message(tb testing.TB, id, eventType, typeAttr string) events.SQSMessage {
+func message(tb testing.TB, id, eventType, typeAttr string) lambdaevents.SQSMessage {
 	tb.Helper()
 	env, err := event.New(event.TypeLaunchRequested, event.Meta{
 		Source: "eventchain/api", Subject: event.NewID(), CorrelationID: event.NewID(),
@@ -38,17 +38,17 @@ func message(tb testing.TB, id, eventType, typeAttr string) events.SQSMessage {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	msg := events.SQSMessage{
+	msg := lambdaevents.SQSMessage{
 		MessageId:     id,
 		ReceiptHandle: "rh-" + id,
 		Body:          string(body),
 		Attributes:    map[string]string{"ApproximateReceiveCount": "1"},
-		MessageAttributes: map[string]events.SQSMessageAttribute{
+		MessageAttributes: map[string]lambdaevents.SQSMessageAttribute{
 			event.AttrCorrelationID: {DataType: "String", StringValue: aws.String(env.CorrelationID)},
 		},
 	}
 	if typeAttr != "" {
-		msg.MessageAttributes[event.AttrType] = events.SQSMessageAttribute{DataType: "String", StringValue: aws.String(typeAttr)}
+		msg.MessageAttributes[event.AttrType] = lambdaevents.SQSMessageAttribute{DataType: "String", StringValue: aws.String(typeAttr)}
 	}
 	return msg
 }
@@ -64,7 +64,7 @@ func newRunner(tb testing.TB, q *consumertest.Queue, h consumer.HandlerFunc) *co
 	return r
 }
 
-func failedIDs(resp events.SQSEventResponse) []string {
+func failedIDs(resp lambdaevents.SQSEventResponse) []string {
 	var ids []string
 	for _, f := range resp.BatchItemFailures {
 		ids = append(ids, f.ItemIdentifier)
@@ -72,7 +72,7 @@ func failedIDs(resp events.SQSEventResponse) []string {
 	return ids
 }
 
-func attr(t *testing.T, in map[string]events.SQSMessageAttribute, name string) string {
+func attr(t *testing.T, in map[string]lambdaevents.SQSMessageAttribute, name string) string {
 	t.Helper()
 	a, ok := in[name]
 	if !ok || a.StringValue == nil {
@@ -113,7 +113,7 @@ func TestHandleOutcomes(t *testing.T) {
 				return tt.err
 			})
 			msg := message(t, "m1", event.TypeLaunchRequested, event.TypeLaunchRequested)
-			resp, err := r.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{msg}})
+			resp, err := r.Handle(context.Background(), lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{msg}})
 			if err != nil {
 				t.Fatalf("Handle returned error %v; a batch must never fail whole", err)
 			}
@@ -152,21 +152,21 @@ func TestHandleOutcomes(t *testing.T) {
 func TestHandleRejectsUndecodableRecords(t *testing.T) {
 	tests := []struct {
 		name     string
-		msg      func(t *testing.T) events.SQSMessage
+		msg      func(t *testing.T) lambdaevents.SQSMessage
 		wantCode string
 	}{
-		{name: "not JSON", wantCode: consumer.CodeMalformed, msg: func(t *testing.T) events.SQSMessage {
+		{name: "not JSON", wantCode: consumer.CodeMalformed, msg: func(t *testing.T) lambdaevents.SQSMessage {
 			m := message(t, "m1", event.TypeLaunchRequested, event.TypeLaunchRequested)
 			m.Body = "hello"
 			return m
 		}},
-		{name: "type attribute disagrees with envelope", wantCode: consumer.CodeTypeMismatch, msg: func(t *testing.T) events.SQSMessage {
+		{name: "type attribute disagrees with envelope", wantCode: consumer.CodeTypeMismatch, msg: func(t *testing.T) lambdaevents.SQSMessage {
 			return message(t, "m1", event.TypeLaunchRequested, event.TypeLaunchFailed)
 		}},
-		{name: "type not consumed by this function", wantCode: consumer.CodeUnexpectedType, msg: func(t *testing.T) events.SQSMessage {
+		{name: "type not consumed by this function", wantCode: consumer.CodeUnexpectedType, msg: func(t *testing.T) lambdaevents.SQSMessage {
 			return message(t, "m1", event.TypeInstanceRunning, event.TypeInstanceRunning)
 		}},
-		{name: "unknown type", wantCode: consumer.CodeUnexpectedType, msg: func(t *testing.T) events.SQSMessage {
+		{name: "unknown type", wantCode: consumer.CodeUnexpectedType, msg: func(t *testing.T) lambdaevents.SQSMessage {
 			return message(t, "m1", "launch.exploded", "launch.exploded")
 		}},
 	}
@@ -176,7 +176,7 @@ func TestHandleRejectsUndecodableRecords(t *testing.T) {
 			var calls atomic.Int32
 			r := newRunner(t, q, func(context.Context, consumer.Record) error { calls.Add(1); return nil })
 			msg := tt.msg(t)
-			resp, _ := r.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{msg}})
+			resp, _ := r.Handle(context.Background(), lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{msg}})
 			if len(resp.BatchItemFailures) != 0 {
 				t.Errorf("undecodable record reported as failure: %v", failedIDs(resp))
 			}
@@ -253,7 +253,7 @@ func TestHandleDeadLetterSendFailureIsBatchFailure(t *testing.T) {
 			bad := message(t, "bad", event.TypeLaunchRequested, event.TypeLaunchRequested)
 			bad.Body = "{"
 			good := message(t, "good", event.TypeLaunchRequested, event.TypeLaunchRequested)
-			resp, _ := r.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{bad, good}})
+			resp, _ := r.Handle(context.Background(), lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{bad, good}})
 			if got := failedIDs(resp); !slices.Equal(got, []string{"bad"}) {
 				t.Errorf("failures = %v, want [bad]: a record is never dropped", got)
 			}
@@ -272,7 +272,7 @@ func TestHandlePanicIsolation(t *testing.T) {
 		handled = append(handled, rec.Message.MessageId)
 		return nil
 	})
-	ev := events.SQSEvent{}
+	ev := lambdaevents.SQSEvent{}
 	for _, id := range []string{"m1", "m2", "m3"} {
 		ev.Records = append(ev.Records, message(t, id, event.TypeLaunchRequested, event.TypeLaunchRequested))
 	}
@@ -294,7 +294,7 @@ func TestHandleCancelledContextSkipsWork(t *testing.T) {
 	r := newRunner(t, q, func(context.Context, consumer.Record) error { calls.Add(1); return nil })
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	ev := events.SQSEvent{Records: []events.SQSMessage{
+	ev := lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{
 		message(t, "m1", event.TypeLaunchRequested, event.TypeLaunchRequested),
 		message(t, "m2", event.TypeLaunchRequested, event.TypeLaunchRequested),
 	}}
@@ -330,7 +330,7 @@ func TestHandleParallelismBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := events.SQSEvent{}
+	ev := lambdaevents.SQSEvent{}
 	for i := range 10 {
 		ev.Records = append(ev.Records, message(t, fmt.Sprintf("m%d", i), event.TypeLaunchRequested, event.TypeLaunchRequested))
 	}
@@ -350,7 +350,7 @@ func TestRecordAccessorsAndLogger(t *testing.T) {
 	msg := message(t, "m1", event.TypeLaunchRequested, event.TypeLaunchRequested)
 	msg.Attributes = map[string]string{"ApproximateReceiveCount": "4", "ApproximateFirstReceiveTimestamp": "1768471200000"}
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
-	if _, err := r.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{msg}}); err != nil {
+	if _, err := r.Handle(ctx, lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{msg}}); err != nil {
 		t.Fatal(err)
 	}
 	if got.ReceiveCount() != 4 {
@@ -421,7 +421,7 @@ func BenchmarkHandleBatch(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			ev := events.SQSEvent{}
+			ev := lambdaevents.SQSEvent{}
 			for i := range 10 {
 				ev.Records = append(ev.Records, message(b, fmt.Sprintf("m%d", i), event.TypeLaunchRequested, event.TypeLaunchRequested))
 			}
@@ -451,7 +451,7 @@ func TestHandleAnswersBeforeTheDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
-	ev := events.SQSEvent{Records: []events.SQSMessage{
+	ev := lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{
 		message(t, "m1", event.TypeLaunchRequested, event.TypeLaunchRequested),
 		message(t, "m2", event.TypeLaunchRequested, event.TypeLaunchRequested),
 		message(t, "m3", event.TypeLaunchRequested, event.TypeLaunchRequested),
@@ -497,7 +497,7 @@ func TestHandleReserve(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
 				defer cancel()
 			}
-			if _, err := r.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{message(t, "m1", event.TypeLaunchRequested, "")}}); err != nil {
+			if _, err := r.Handle(ctx, lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{message(t, "m1", event.TypeLaunchRequested, "")}}); err != nil {
 				t.Fatal(err)
 			}
 			deadline, has := ctx.Deadline()

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -44,7 +44,7 @@ type DeadLetter struct {
 // at dlqURL: the original body, the original message attributes that fit
 // (type and correlationid first, then by name; SQS allows 10 per message)
 // and the three error attributes.
-func DeadLetterInput(dlqURL string, msg events.SQSMessage, dl DeadLetter) *sqs.SendMessageInput {
+func DeadLetterInput(dlqURL string, msg lambdaevents.SQSMessage, dl DeadLetter) *sqs.SendMessageInput {
 	attrs := map[string]sqstypes.MessageAttributeValue{
 		event.AttrErrorCode:     stringAttr(sanitize(dl.Code, 256)),
 		event.AttrErrorMessage:  stringAttr(sanitize(dl.Message, maxReasonBytes)),
@@ -79,7 +79,7 @@ func DeadLetterInput(dlqURL string, msg events.SQSMessage, dl DeadLetter) *sqs.S
 }
 
 // SendDeadLetter sends msg to the dead-letter queue.
-func SendDeadLetter(ctx context.Context, q Queue, dlqURL string, msg events.SQSMessage, dl DeadLetter) error {
+func SendDeadLetter(ctx context.Context, q Queue, dlqURL string, msg lambdaevents.SQSMessage, dl DeadLetter) error {
 	if q == nil || dlqURL == "" {
 		return fmt.Errorf("dead-letter message %s: no dead-letter queue configured", msg.MessageId)
 	}
@@ -91,7 +91,7 @@ func SendDeadLetter(ctx context.Context, q Queue, dlqURL string, msg events.SQSM
 
 // attributeOrder lists the names worth copying, routing attributes first,
 // and never a stale error.* attribute (the new reason replaces it).
-func attributeOrder(in map[string]events.SQSMessageAttribute) []string {
+func attributeOrder(in map[string]lambdaevents.SQSMessageAttribute) []string {
 	names := make([]string, 0, len(in))
 	for name := range in {
 		if strings.HasPrefix(name, "error.") {
@@ -120,7 +120,7 @@ func attributeOrder(in map[string]events.SQSMessageAttribute) []string {
 // convertAttribute turns a Lambda event attribute back into an SQS one. List
 // values are not supported by SQS and empty values are refused, so both are
 // dropped.
-func convertAttribute(a events.SQSMessageAttribute) (sqstypes.MessageAttributeValue, bool) {
+func convertAttribute(a lambdaevents.SQSMessageAttribute) (sqstypes.MessageAttributeValue, bool) {
 	dt := a.DataType
 	if dt == "" {
 		dt = "String"

@@ -6,11 +6,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 )
 
 // TestFixturesRoundTrip checks that every consumer fixture is exactly an
-// events.SQSEvent (the shape `sam local invoke -e` takes): unmarshal,
+// lambdaevents.SQSEvent (the shape `sam local invoke -e` takes): unmarshal,
 // marshal back, compare as JSON.
 func TestFixturesRoundTrip(t *testing.T) {
 	var files []string
@@ -30,7 +30,7 @@ func TestFixturesRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var ev events.SQSEvent
+			var ev lambdaevents.SQSEvent
 			if err := json.Unmarshal(raw, &ev); err != nil {
 				t.Fatal(err)
 			}
@@ -48,7 +48,7 @@ func TestFixturesRoundTrip(t *testing.T) {
 			wantJSON, _ := json.Marshal(want)
 			gotJSON, _ := json.Marshal(got)
 			if string(wantJSON) != string(gotJSON) {
-				t.Errorf("fixture does not round-trip through events.SQSEvent:\nwant %s\ngot  %s", wantJSON, gotJSON)
+				t.Errorf("fixture does not round-trip through lambdaevents.SQSEvent:\nwant %s\ngot  %s", wantJSON, gotJSON)
 			}
 			for _, r := range ev.Records {
 				if r.EventSource != "aws:sqs" || r.MessageId == "" || r.ReceiptHandle == "" || r.Attributes["ApproximateReceiveCount"] == "" {

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/smithy-go"
 
 	"github.com/eventchain/eventchain/internal/consumer"
@@ -77,7 +77,7 @@ func TestHopsRecordOutcomes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := r.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{msg}}); err != nil {
+			if _, err := r.Handle(context.Background(), lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{msg}}); err != nil {
 				t.Fatal(err)
 			}
 			if len(hops.hops) != 1 {
@@ -104,7 +104,7 @@ func TestHopFailureChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := r.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{message(t, "m1", event.TypeLaunchRequested, event.TypeLaunchRequested)}})
+	resp, err := r.Handle(context.Background(), lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{message(t, "m1", event.TypeLaunchRequested, event.TypeLaunchRequested)}})
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("Handle = %+v, %v; want the record acknowledged", resp, err)
 	}
@@ -120,8 +120,8 @@ func TestNoHopForUndecodableRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := events.SQSMessage{MessageId: "m1", Body: "not json", Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
-	if _, err := r.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{msg}}); err != nil {
+	msg := lambdaevents.SQSMessage{MessageId: "m1", Body: "not json", Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
+	if _, err := r.Handle(context.Background(), lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{msg}}); err != nil {
 		t.Fatal(err)
 	}
 	if len(hops.hops) != 0 {

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -169,9 +169,9 @@ func TestNotificationExamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp, _ := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{
+			resp, _ := h.Handle(context.Background(), lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{{
 				MessageId: "m1", Body: string(body),
-				MessageAttributes: map[string]events.SQSMessageAttribute{
+				MessageAttributes: map[string]lambdaevents.SQSMessageAttribute{
 					event.AttrType: {DataType: "String", StringValue: aws.String(n.Event)},
 				},
 			}}})
@@ -224,9 +224,9 @@ func (s *storedRequest) Advance(context.Context, string, status.Transition) (sta
 // limits against the runner's.
 func TestDeadLetterAttributes(t *testing.T) {
 	long := strings.Repeat("x", 2000)
-	msg := events.SQSMessage{
+	msg := lambdaevents.SQSMessage{
 		Body: `{"not":"an envelope"}`,
-		MessageAttributes: map[string]events.SQSMessageAttribute{
+		MessageAttributes: map[string]lambdaevents.SQSMessageAttribute{
 			event.AttrCorrelationID: {DataType: "String", StringValue: aws.String("c1")},
 			event.AttrErrorCode:     {DataType: "String", StringValue: aws.String("Stale")},
 		},

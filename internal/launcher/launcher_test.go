@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -91,7 +91,7 @@ type env struct {
 
 // setup builds a launcher over fakes and a real embedded status store in
 // which the fixture's requests are ACCEPTED.
-func setup(t *testing.T, ev events.SQSEvent, cfg launcher.Config) *env {
+func setup(t *testing.T, ev lambdaevents.SQSEvent, cfg launcher.Config) *env {
 	t.Helper()
 	store, err := status.OpenBolt(filepath.Join(t.TempDir(), "status.db"))
 	if err != nil {
@@ -471,7 +471,7 @@ func TestHandleInvalidPayloadDeadLetters(t *testing.T) {
 			}
 			body := fmt.Sprintf(`{"specversion":"1.0","id":"%s","type":"launch.requested","source":"eventchain/api","time":"2026-01-15T10:00:00Z","subject":"%s","correlationid":"c","data":%s}`,
 				event.NewID(), subject, data)
-			ev := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: body}}}
+			ev := lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{{MessageId: "m1", Body: body}}}
 			e := setup(t, ev, launcher.Config{})
 			resp, _ := e.h.Handle(context.Background(), ev)
 			if len(resp.BatchItemFailures) != 0 {
@@ -491,7 +491,7 @@ func TestHandleInvalidPayloadDeadLetters(t *testing.T) {
 func TestPacerSpacesLaunches(t *testing.T) {
 	ev := consumertest.LoadEvent(t, fixture)
 	rec := ev.Records[0]
-	ev.Records = []events.SQSMessage{rec, rec, rec}
+	ev.Records = []lambdaevents.SQSMessage{rec, rec, rec}
 	// 10 calls/s shared by 2 instances: 5/s each, one call every 200 ms.
 	e := setup(t, ev, launcher.Config{EventsTopicARN: "arn", RatePerSecond: 10, Concurrency: 2})
 	start := time.Now()
@@ -508,7 +508,7 @@ func TestPacerSpacesLaunches(t *testing.T) {
 func TestPacerGivesUpAtDeadline(t *testing.T) {
 	ev := consumertest.LoadEvent(t, fixture)
 	rec := ev.Records[0]
-	ev.Records = []events.SQSMessage{rec, rec}
+	ev.Records = []lambdaevents.SQSMessage{rec, rec}
 	// One call every 10 s: the second record cannot get a token before the deadline.
 	e := setup(t, ev, launcher.Config{EventsTopicARN: "arn", RatePerSecond: 0.2, Concurrency: 2})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)

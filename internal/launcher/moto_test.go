@@ -8,7 +8,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -66,9 +66,9 @@ func TestLaunchOverTheWire(t *testing.T) {
 				t.Fatal(err)
 			}
 			body, _ := json.Marshal(env)
-			resp, err := h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{{
+			resp, err := h.Handle(ctx, lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{{
 				MessageId: "m-" + tt.req.RequestID, Body: string(body),
-				MessageAttributes: map[string]events.SQSMessageAttribute{
+				MessageAttributes: map[string]lambdaevents.SQSMessageAttribute{
 					event.AttrType: {DataType: "String", StringValue: aws.String(event.TypeLaunchRequested)},
 				},
 			}}})

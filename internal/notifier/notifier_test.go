@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -123,7 +123,7 @@ func setup(t *testing.T, to status.Status) *env {
 	return e
 }
 
-func (e *env) handle(t *testing.T, ev events.SQSEvent) events.SQSEventResponse {
+func (e *env) handle(t *testing.T, ev lambdaevents.SQSEvent) lambdaevents.SQSEventResponse {
 	t.Helper()
 	resp, err := e.h.Handle(context.Background(), ev)
 	if err != nil {
@@ -220,7 +220,7 @@ func TestHandleRedeliveryNotifiesOnce(t *testing.T) {
 }
 
 // retarget points a fixture's event at another request.
-func retarget(t *testing.T, ev events.SQSEvent, id string) events.SQSEvent {
+func retarget(t *testing.T, ev lambdaevents.SQSEvent, id string) lambdaevents.SQSEvent {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal([]byte(ev.Records[0].Body), &m); err != nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -49,7 +49,7 @@ func TestWatchOverTheWire(t *testing.T) {
 	// deliver records a request in the given status, puts its
 	// instance.launched through the watch queue, so the record carries a
 	// real receipt handle, and runs the watcher on it.
-	deliver := func(t *testing.T, ids []string, st status.Status) events.SQSEventResponse {
+	deliver := func(t *testing.T, ids []string, st status.Status) lambdaevents.SQSEventResponse {
 		t.Helper()
 		reqID := event.NewID()
 		if err := store.Create(ctx, status.Request{ID: reqID}); err != nil {
@@ -78,7 +78,7 @@ func TestWatchOverTheWire(t *testing.T) {
 			t.Fatalf("receive: %v (%d messages)", err, len(out.Messages))
 		}
 		m := out.Messages[0]
-		resp, err := h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{{
+		resp, err := h.Handle(ctx, lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{{
 			MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body), Attributes: m.Attributes,
 		}}})
 		if err != nil {

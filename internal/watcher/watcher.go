@@ -10,7 +10,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -140,7 +140,7 @@ func NewFromEnv(ctx context.Context, lookup awsenv.Lookup, store status.Store, l
 }
 
 // Handle processes a batch of instance.launched records.
-func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+func (h *Handler) Handle(ctx context.Context, ev lambdaevents.SQSEvent) (lambdaevents.SQSEventResponse, error) {
 	return h.runner.Handle(ctx, ev)
 }
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -324,7 +324,7 @@ func TestHandleDelayStopsAtDeadline(t *testing.T) {
 func TestHandleBudgetFromFirstReceiveWithoutLaunchedAt(t *testing.T) {
 	first := time.UnixMilli(1768471200000)
 	body := fmt.Sprintf(`{"specversion":"1.0","id":"%s","type":"instance.launched","source":"eventchain/launcher","time":"2020-01-01T00:00:00Z","subject":"r-1","correlationid":"c-1","data":{"requestId":"r-1","instanceIds":["i-1"],"launchedAt":"0001-01-01T00:00:00Z"}}`, event.NewID())
-	ev := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: body,
+	ev := lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{{MessageId: "m1", Body: body,
 		Attributes: map[string]string{"ApproximateReceiveCount": "2", "ApproximateFirstReceiveTimestamp": "1768471200000"}}}}
 	tests := []struct {
 		name        string
@@ -358,7 +358,7 @@ func TestHandleInvalidPayloadDeadLetters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, _ := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: body}}})
+	resp, _ := h.Handle(context.Background(), lambdaevents.SQSEvent{Records: []lambdaevents.SQSMessage{{MessageId: "m1", Body: body}}})
 	sent := q.SentMessages()
 	if len(resp.BatchItemFailures) != 0 || len(sent) != 1 || aws.ToString(sent[0].MessageAttributes[event.AttrErrorCode].StringValue) != watcher.CodeInvalidPayload {
 		t.Errorf("resp %+v, dead letters %d: want the record dead-lettered as %s", resp, len(sent), watcher.CodeInvalidPayload)

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
+	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/eventchain/eventchain/internal/consumer"
@@ -62,13 +62,13 @@ func (q *Queue) VisibilityChanges() []*sqs.ChangeMessageVisibilityInput {
 }
 
 // LoadEvent reads an SQS event fixture (events/*.json).
-func LoadEvent(tb testing.TB, path string) events.SQSEvent {
+func LoadEvent(tb testing.TB, path string) lambdaevents.SQSEvent {
 	tb.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatalf("read fixture: %v", err)
 	}
-	var ev events.SQSEvent
+	var ev lambdaevents.SQSEvent
 	if err := json.Unmarshal(b, &ev); err != nil {
 		tb.Fatalf("decode fixture %s: %v", path, err)
 	}
