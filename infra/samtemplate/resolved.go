@@ -133,6 +133,20 @@ type Table struct {
 	RangeKey     string
 	RangeKeyType string
 	TTLAttribute string // "" when TTL is off
+	// Indexes are the global secondary indexes.
+	Indexes []Index
+}
+
+// Index is a global secondary index of a Table.
+type Index struct {
+	Name         string
+	HashKey      string
+	HashKeyType  string
+	RangeKey     string
+	RangeKeyType string
+	// Projection is ALL, KEYS_ONLY or INCLUDE (with NonKeyAttributes).
+	Projection       string
+	NonKeyAttributes []string
 }
 
 // Function is an AWS::Serverless::Function with Globals merged.

@@ -377,6 +377,10 @@ func TestEventSourcesAndRoutes(t *testing.T) {
 	if len(tables) != 1 || tables[0].HashKey != "pk" || tables[0].HashKeyType != "S" || tables[0].TTLAttribute != "expiresAt" || tables[0].BillingMode != "PAY_PER_REQUEST" {
 		t.Errorf("tables %+v, want one on-demand table keyed pk (S) with TTL on expiresAt", tables)
 	}
+	wantIndexes := []samtemplate.Index{{Name: "ByOwner", HashKey: "owner", HashKeyType: "S", RangeKey: "listKey", RangeKeyType: "S", Projection: "ALL"}}
+	if len(tables) == 1 && !reflect.DeepEqual(tables[0].Indexes, wantIndexes) {
+		t.Errorf("indexes %+v, want %+v", tables[0].Indexes, wantIndexes)
+	}
 }
 
 // TestLeastPrivilege pins the IAM statement shapes of docs/architecture.md, "Least privilege".

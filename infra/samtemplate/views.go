@@ -329,23 +329,33 @@ func buildTable(res ResolvedResource, ref ResourceRef, rv Resolver) (Table, erro
 			}
 		}
 	}
-	if ks, ok := p["KeySchema"].([]any); ok {
-		for _, k := range ks {
-			m, ok := k.(map[string]any)
-			if !ok {
-				continue
-			}
-			n, _ := scalarString(m["AttributeName"])
-			switch kt, _ := scalarString(m["KeyType"]); kt {
-			case "HASH":
-				t.HashKey, t.HashKeyType = n, types[n]
-			case "RANGE":
-				t.RangeKey, t.RangeKeyType = n, types[n]
-			}
-		}
-	}
+	t.HashKey, t.HashKeyType, t.RangeKey, t.RangeKeyType = keySchema(p["KeySchema"], types)
 	if t.HashKey == "" {
 		return t, fmt.Errorf("KeySchema: no HASH key")
+	}
+	gsis, _ := p["GlobalSecondaryIndexes"].([]any)
+	for i, g := range gsis {
+		m, ok := g.(map[string]any)
+		if !ok {
+			return t, fmt.Errorf("GlobalSecondaryIndexes[%d]: not a mapping", i)
+		}
+		ix := Index{}
+		ix.Name, _ = scalarString(m["IndexName"])
+		ix.HashKey, ix.HashKeyType, ix.RangeKey, ix.RangeKeyType = keySchema(m["KeySchema"], types)
+		if ix.Name == "" || ix.HashKey == "" {
+			return t, fmt.Errorf("GlobalSecondaryIndexes[%d]: IndexName and a HASH key are required", i)
+		}
+		if pr, ok := m["Projection"].(map[string]any); ok {
+			ix.Projection, _ = scalarString(pr["ProjectionType"])
+			if nk, ok := pr["NonKeyAttributes"].([]any); ok {
+				for _, a := range nk {
+					if s, err := scalarString(a); err == nil {
+						ix.NonKeyAttributes = append(ix.NonKeyAttributes, s)
+					}
+				}
+			}
+		}
+		t.Indexes = append(t.Indexes, ix)
 	}
 	if ttl, ok := p["TimeToLiveSpecification"].(map[string]any); ok {
 		if on, _ := toBool(ttl["Enabled"]); on {
@@ -353,6 +363,26 @@ func buildTable(res ResolvedResource, ref ResourceRef, rv Resolver) (Table, erro
 		}
 	}
 	return t, nil
+}
+
+// keySchema reads a KeySchema list: the HASH and RANGE attribute names
+// with their types from the table's AttributeDefinitions.
+func keySchema(v any, types map[string]string) (hash, hashType, rng, rngType string) {
+	ks, _ := v.([]any)
+	for _, k := range ks {
+		m, ok := k.(map[string]any)
+		if !ok {
+			continue
+		}
+		n, _ := scalarString(m["AttributeName"])
+		switch kt, _ := scalarString(m["KeyType"]); kt {
+		case "HASH":
+			hash, hashType = n, types[n]
+		case "RANGE":
+			rng, rngType = n, types[n]
+		}
+	}
+	return hash, hashType, rng, rngType
 }
 
 func buildFunction(res ResolvedResource, ref ResourceRef, rv Resolver, queueByARN, apiByID map[string]string) (Function, error) {
