@@ -1,11 +1,11 @@
 // Package localcloud is eventchain's local stand-in for the AWS services the
-// pipeline uses: SQS (AWS JSON 1.0), SNS, EC2 and STS's GetCallerIdentity
-// (query protocols) on one HTTP endpoint, so the official SDK clients and
-// the aws CLI talk to it unchanged. It is generic: it knows nothing of
-// eventchain.
+// pipeline uses: SQS and DynamoDB (AWS JSON 1.0), SNS, EC2 and STS's
+// GetCallerIdentity (query protocols) on one HTTP endpoint, so the
+// official SDK clients and the aws CLI talk to it unchanged. It is
+// generic: it knows nothing of eventchain.
 //
-// Each service lives in its own package (sqs, sns, ec2, sts) and keeps
-// only its behaviour; the wire — routing, decoding, encoding, errors in
+// Each service lives in its own package (sqs, sns, ec2, sts, dynamodb)
+// and keeps only its behaviour; the wire — routing, decoding, encoding, errors in
 // each protocol, body limits — is package internal/awsproto. A request
 // for a service localcloud does not emulate gets an error in its own
 // protocol saying so. This package builds the services over one optional
@@ -14,4 +14,12 @@
 // http.Server of your own, or Listen to bind a loopback address and serve
 // it in the background. The emulator has no authentication, so Listen
 // refuses addresses other machines can reach (CheckLoopback).
+//
+// Faults can be injected into any operation of any service (package
+// faults): the next N calls answer an AWS error code, with AWS's status,
+// in the service's own protocol, so SDK clients parse and retry it as
+// they would a real one; SNS deliveries to an endpoint can be made to
+// fail, sending them to the subscription's dead-letter queue. They are
+// changed in process (InjectFaults, ClearFaults) or over HTTP at
+// FaultsPath, beside the health check at HealthPath.
 package localcloud

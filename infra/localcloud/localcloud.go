@@ -11,6 +11,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/eventchain/eventchain/infra/localcloud/dynamodb"
 	"github.com/eventchain/eventchain/infra/localcloud/ec2"
 	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 	"github.com/eventchain/eventchain/infra/localcloud/sns"
@@ -62,7 +63,10 @@ type Options struct {
 	EC2NotFoundFor         time.Duration
 	EC2RateLimit           float64
 	EC2Burst               int
-	Clock                  func() time.Time
+	// DynamoDBTTLInterval is how often expired DynamoDB items are
+	// deleted (dynamodb.Options.TTLInterval).
+	DynamoDBTTLInterval time.Duration
+	Clock               func() time.Time
 	// Limits bound what clients may hold: body memory (whatever serves
 	// the Cloud) and connections and read deadlines (Listen's server).
 	Limits Limits
@@ -70,15 +74,16 @@ type Options struct {
 
 // Cloud is one emulator instance: the services behind one handler.
 type Cloud struct {
-	opts    Options
-	db      *bbolt.DB
-	storage *storage.State // nil in memory
-	lock    *os.File       // the data directory's lock; nil in memory
-	router  *awsproto.Router
-	SQS     *sqs.Service
-	SNS     *sns.Service
-	EC2     *ec2.Service
-	STS     *sts.Service
+	opts     Options
+	db       *bbolt.DB
+	storage  *storage.State // nil in memory
+	lock     *os.File       // the data directory's lock; nil in memory
+	router   *awsproto.Router
+	SQS      *sqs.Service
+	SNS      *sns.Service
+	EC2      *ec2.Service
+	STS      *sts.Service
+	DynamoDB *dynamodb.Service
 }
 
 // New creates a Cloud, loading any state kept under opts.DataDir.
@@ -121,8 +126,12 @@ func New(opts Options) (*Cloud, error) {
 		NotFoundFor: opts.EC2NotFoundFor, RateLimit: opts.EC2RateLimit, Burst: opts.EC2Burst}); err != nil {
 		return nil, errors.Join(fmt.Errorf("localcloud ec2: %w", err), c.Close())
 	}
+	if c.DynamoDB, err = dynamodb.New(dynamodb.Options{AccountID: opts.AccountID, Region: opts.Region, DB: c.db, State: c.storage, Clock: opts.Clock,
+		TTLInterval: opts.DynamoDBTTLInterval}); err != nil {
+		return nil, errors.Join(fmt.Errorf("localcloud dynamodb: %w", err), c.Close())
+	}
 	c.STS = sts.New(sts.Options{AccountID: opts.AccountID, Region: opts.Region})
-	c.router = awsproto.NewRouter(opts.Limits.body(), c.SQS.API(), c.SNS.API(), c.EC2.API(), c.STS.API())
+	c.router = awsproto.NewRouter(opts.Limits.body(), c.SQS.API(), c.SNS.API(), c.EC2.API(), c.STS.API(), c.DynamoDB.API())
 	return c, nil
 }
 
@@ -134,6 +143,10 @@ func New(opts Options) (*Cloud, error) {
 func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == HealthPath {
 		c.serveHealth(w, r)
+		return
+	}
+	if r.URL.Path == FaultsPath {
+		c.serveFaults(w, r)
 		return
 	}
 	c.router.ServeHTTP(w, r)
@@ -200,6 +213,9 @@ func (c *Cloud) EndLongPolls() {
 func (c *Cloud) Close() error {
 	c.EndLongPolls()
 	var errs []error
+	if c.DynamoDB != nil {
+		errs = append(errs, c.DynamoDB.Close())
+	}
 	if c.EC2 != nil {
 		errs = append(errs, c.EC2.Close())
 	}

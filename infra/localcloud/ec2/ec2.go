@@ -72,7 +72,6 @@ type Service struct {
 	reservations map[string]*reservation
 	tokens       map[string]*reservation // client token → reservation
 	nextSeq      uint64
-	faults       []fault
 	imageFaults  map[string]StateReason
 
 	wire   *awsproto.Service
@@ -147,10 +146,12 @@ func (s *Service) api() *awsproto.Service {
 		MaxBody:   maxRequestBytes,
 		Counters:  &s.counters,
 		Admit:     s.admit,
+		// EC2's statuses for injected codes are its own (RequestLimitExceeded is 503).
+		FaultStatus: statusFor,
 		Ops: []awsproto.Operation{
-			awsproto.Op("RunInstances", s.runInstances),
-			awsproto.Op("DescribeInstances", s.describeInstances),
-			awsproto.Op("TerminateInstances", s.terminateInstances),
+			awsproto.Op("RunInstances", s.runInstances).OwnFaults(),
+			awsproto.Op("DescribeInstances", s.describeInstances).OwnFaults(),
+			awsproto.Op("TerminateInstances", s.terminateInstances).OwnFaults(),
 		},
 	}
 }

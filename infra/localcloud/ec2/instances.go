@@ -19,7 +19,7 @@ const (
 	defaultSubnetID = "subnet-0a1b2c3d4e5f60718"
 )
 
-func (s *Service) runInstances(_ context.Context, req *runRequest) (*runResponse, *awsproto.Error) {
+func (s *Service) runInstances(ctx context.Context, req *runRequest) (*runResponse, *awsproto.Error) {
 	if req.DryRun {
 		return nil, dryRunOK()
 	}
@@ -38,7 +38,7 @@ func (s *Service) runInstances(_ context.Context, req *runRequest) (*runResponse
 			return s.reservationResponse(res, now, false), nil
 		}
 	}
-	if aerr := s.takeFault("RunInstances", req.InstanceType); aerr != nil {
+	if aerr := takeFault(ctx, req.InstanceType); aerr != nil {
 		return nil, aerr
 	}
 
@@ -117,14 +117,14 @@ func (s *Service) young(in *instance, now time.Time) bool {
 	return s.opts.NotFoundFor > 0 && now.Sub(in.LaunchTime) < s.opts.NotFoundFor
 }
 
-func (s *Service) describeInstances(_ context.Context, req *describeRequest) (*describeResponse, *awsproto.Error) {
+func (s *Service) describeInstances(ctx context.Context, req *describeRequest) (*describeResponse, *awsproto.Error) {
 	if req.DryRun {
 		return nil, dryRunOK()
 	}
 	now := s.opts.Clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if aerr := s.takeFault("DescribeInstances", ""); aerr != nil {
+	if aerr := takeFault(ctx, ""); aerr != nil {
 		return nil, aerr
 	}
 
@@ -221,7 +221,7 @@ func decodeToken(tok string) (uint64, bool) {
 	return n, err == nil
 }
 
-func (s *Service) terminateInstances(_ context.Context, req *terminateRequest) (*terminateResponse, *awsproto.Error) {
+func (s *Service) terminateInstances(ctx context.Context, req *terminateRequest) (*terminateResponse, *awsproto.Error) {
 	if req.DryRun {
 		return nil, dryRunOK()
 	}
@@ -241,7 +241,7 @@ func (s *Service) terminateInstances(_ context.Context, req *terminateRequest) (
 	if len(missing) > 0 {
 		return nil, instancesNotFound(missing)
 	}
-	if aerr := s.takeFault("TerminateInstances", ""); aerr != nil {
+	if aerr := takeFault(ctx, ""); aerr != nil {
 		return nil, aerr
 	}
 

@@ -68,13 +68,20 @@ type delivery struct {
 }
 
 // deliver hands m to one SQS subscription's queue and returns the
-// delivery to await, or nil when the queue refused it (it then went to
-// the subscription's dead-letter queue, if any).
+// delivery to await, or nil when the queue refused it or an injected
+// failure (FailDeliveries) stood for its refusal (it then went to the
+// subscription's dead-letter queue, if any).
 func (s *Service) deliver(t *topic, tg target, m *message) *delivery {
 	s.counters.Op("Deliver").Calls.Add(1)
 	body, attrs := m.sqsText, m.attrs
 	if !tg.raw {
 		body, attrs = s.envelope(t, tg, m), nil
+	}
+	if s.takeDeliveryFault(tg) {
+		// An injected failure stands for the endpoint refusing every one
+		// of SNS's retries, so the message goes where those would send it.
+		s.deliveryFailed(t, tg, m, body, attrs)
+		return nil
 	}
 	commit, err := s.startSend(t, tg.endpoint, body, attrs, m)
 	if err != nil {

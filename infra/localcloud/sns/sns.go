@@ -70,6 +70,8 @@ type Service struct {
 
 	wire   *awsproto.Service
 	router *awsproto.Router // for ServeHTTP on the service alone
+
+	deliveryFaults deliveryFaults
 }
 
 // New creates the service, loading any state kept in opts.DB.

@@ -309,3 +309,41 @@ func TestCloneIsDeep(t *testing.T) {
 		t.Fatal("Clone shares bytes")
 	}
 }
+
+// TestDecodeScalarFast: the fast path decodes exactly what the general
+// decoder does, and leaves everything else to it.
+func TestDecodeScalarFast(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		fast bool
+	}{
+		{`{"S":"abc"}`, true},
+		{`{"S":""}`, true},
+		{`{"N":"12.50"}`, true},
+		{`{"N":"-0"}`, true},
+		{`{"N":""}`, false},
+		{`{"N":"x"}`, false},
+		{`{"S":"a\"b"}`, false},
+		{`{"S":"é"}`, false},
+		{`{"S":"a","N":"1"}`, false},
+		{`{"S": "a"}`, false},
+	} {
+		fast, ok := decodeScalarFast([]byte(tc.in))
+		if ok != tc.fast {
+			t.Errorf("%s: fast path taken %v, want %v", tc.in, ok, tc.fast)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		// The general decoder, reached through a leading space.
+		var general Value
+		if err := general.UnmarshalJSON([]byte(" " + tc.in)); err != nil {
+			t.Errorf("%s: general decoder: %v", tc.in, err)
+			continue
+		}
+		if !Equal(fast, general) || fast.Type() != general.Type() {
+			t.Errorf("%s: fast %v, general %v", tc.in, fast, general)
+		}
+	}
+}

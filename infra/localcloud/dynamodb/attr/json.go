@@ -117,6 +117,10 @@ func writeStrings(buf *bytes.Buffer, n int, at func(int) string) {
 // UnmarshalJSON reads the DynamoDB JSON form and refuses what DynamoDB
 // refuses, with its messages.
 func (v *Value) UnmarshalJSON(data []byte) error {
+	if x, ok := decodeScalarFast(data); ok {
+		*v = x
+		return nil
+	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(data, &fields); err != nil {
 		return shapeError(data, "structure")
@@ -149,6 +153,39 @@ func (v *Value) UnmarshalJSON(data []byte) error {
 	}
 	*v = out
 	return nil
+}
+
+// decodeScalarFast reads the commonest values, a compact {"S":"…"} or
+// {"N":"…"} whose string has no escapes, without the general decoder's
+// map; anything else (and any number that does not parse) takes the
+// general path, which gives the errors.
+func decodeScalarFast(data []byte) (Value, bool) {
+	var typ string
+	switch {
+	case bytes.HasPrefix(data, []byte(`{"S":"`)):
+		typ = "S"
+	case bytes.HasPrefix(data, []byte(`{"N":"`)):
+		typ = "N"
+	default:
+		return Value{}, false
+	}
+	if !bytes.HasSuffix(data, []byte(`"}`)) || len(data) < 8 {
+		return Value{}, false
+	}
+	body := data[6 : len(data)-2]
+	for _, c := range body {
+		if c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
+			return Value{}, false
+		}
+	}
+	if typ == "S" {
+		return S(string(body)), true
+	}
+	n, err := ParseNumber(string(body))
+	if err != nil {
+		return Value{}, false
+	}
+	return N(n), true
 }
 
 func isNull(raw json.RawMessage) bool {

@@ -20,7 +20,9 @@
 //
 // Files: one per protocol (json.go, cbor.go, query.go for the form
 // reader, queryxml.go for query answers), service.go for the operation
-// table and dispatch, router.go for telling which service a request is
-// for, body.go for reading bodies within their limits, and one file per
-// shared helper (error.go, account.go, id.go, page.go).
+// table and dispatch, faults.go for injected errors (answered in
+// dispatch, before the operation runs), router.go for telling which
+// service a request is for, body.go for reading bodies within their
+// limits, and one file per shared helper (error.go, account.go, id.go,
+// page.go).
 package awsproto

@@ -16,6 +16,10 @@ type Error struct {
 	// also sends (x-amzn-query-error); empty means Code.
 	QueryCode string
 	Message   string
+	// Fields are further members of a JSON error document, for errors
+	// whose model carries more than a message (DynamoDB's Item and
+	// CancellationReasons); the other protocols leave them out.
+	Fields map[string]any
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

@@ -67,7 +67,16 @@ func (p JSON10) writeError(w http.ResponseWriter, req *request, e *Error) {
 		h.Set("x-amzn-query-error", e.Query()+";"+e.fault())
 	}
 	w.WriteHeader(e.Status)
-	body, _ := json.Marshal(errorBody{Type: qualify(p.ErrorNamespace, e.Code), Message: e.Message})
+	var doc any = errorBody{Type: qualify(p.ErrorNamespace, e.Code), Message: e.Message}
+	if len(e.Fields) > 0 {
+		m := make(map[string]any, len(e.Fields)+2)
+		for k, v := range e.Fields {
+			m[k] = v
+		}
+		m["__type"], m["message"] = qualify(p.ErrorNamespace, e.Code), e.Message
+		doc = m
+	}
+	body, _ := json.Marshal(doc)
 	_, _ = w.Write(body)
 }
 

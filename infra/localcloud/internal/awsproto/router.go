@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -116,6 +117,19 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rte.svc.serve(w, rte.proto, req)
 }
+
+// Service returns the routed service whose signing name is name, or nil.
+func (rt *Router) Service(name string) *Service {
+	for _, svc := range rt.services {
+		if svc.Name == name {
+			return svc
+		}
+	}
+	return nil
+}
+
+// Services returns the routed services, in the order NewRouter had them.
+func (rt *Router) Services() []*Service { return slices.Clone(rt.services) }
 
 // routeQuery picks the query service a request is for: by the service
 // its signature is for, else by API version, else the only one there is.

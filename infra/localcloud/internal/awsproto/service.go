@@ -38,9 +38,19 @@ type request struct {
 
 // Operation is one entry of a service's operation table; build it with Op.
 type Operation struct {
-	Name     string
-	newInput func() any
-	call     func(ctx context.Context, in any) (any, *Error)
+	Name      string
+	newInput  func() any
+	call      func(ctx context.Context, in any) (any, *Error)
+	ownFaults bool
+}
+
+// OwnFaults returns the operation declared to consume its injected faults
+// itself, through InjectedFault, instead of before it runs: for an
+// operation some of whose calls never reach what a fault stands for (EC2's
+// dry runs and idempotent retries).
+func (o Operation) OwnFaults() Operation {
+	o.ownFaults = true
+	return o
 }
 
 // Op declares the operation name, served by h. In is what JSON and CBOR
@@ -83,8 +93,13 @@ type Service struct {
 	// Admit, when set, runs before every operation, known or not, and
 	// answers its error instead of the operation (EC2's rate limit).
 	Admit func(op string) *Error
+	// FaultStatus, when set, gives the HTTP status of an injected error
+	// code, for a service whose statuses differ from the common ones
+	// (faults.Status).
+	FaultStatus func(code string) int
 
-	ops map[string]*Operation
+	ops    map[string]*Operation
+	faults faultTable
 }
 
 // unsupported counts the calls of operations a service does not have.
@@ -143,7 +158,14 @@ func (s *Service) serve(w http.ResponseWriter, p Protocol, req *request) {
 		fail(e)
 		return
 	}
-	out, e := op.call(withRequestID(req.http.Context(), req.id), in)
+	ctx := withRequestID(req.http.Context(), req.id)
+	if op.ownFaults {
+		ctx = context.WithValue(ctx, faultKey{}, faultTaker{s, op.Name})
+	} else if e := s.injectFault(op.Name); e != nil {
+		fail(e)
+		return
+	}
+	out, e := op.call(ctx, in)
 	if e != nil {
 		fail(e)
 		return
