@@ -25,7 +25,7 @@ build-ApiFunction build-LauncherFunction build-WatcherFunction build-NotifierFun
 run: ## the whole pipeline locally: API on 127.0.0.1:3000, localcloud on 127.0.0.1:4566 (RUN_FLAGS=... for more)
 	@[ -e bin/eventchain ] || echo "building eventchain (the first build compiles the AWS SDK's EC2 client: a few minutes)..."
 	$(GO) build -o bin/eventchain ./cmd/eventchain
-	./bin/eventchain run $(RUN_FLAGS)
+	./bin/eventchain run --exit-with-parent $(RUN_FLAGS)
 
 test: ## all tests, with the race detector
 	$(GO) test -race -count=1 ./...

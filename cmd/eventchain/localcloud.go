@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,9 +25,9 @@ const shutdownGrace = 3 * time.Second
 
 // localcloudConfig is what the localcloud command's flags ask for.
 type localcloudConfig struct {
-	addr     string
-	opts     localcloud.Options
-	failures ec2Faults
+	addr   string
+	opts   localcloud.Options
+	faults faultFlags
 }
 
 // parseLocalcloudFlags reads the localcloud command's arguments.
@@ -35,8 +36,10 @@ func parseLocalcloudFlags(args []string, stderr io.Writer) (localcloudConfig, er
 	addr := fs.String("addr", localcloud.DefaultAddr, "loopback `host:port` to serve on")
 	dataDir := dataFlag(fs, "")
 	salvage := salvageFlag(fs)
+	var faults faultFlags
+	faults.register(fs)
 	var ec2 ec2Flags
-	ec2.register(fs, 0)
+	ec2.register(fs, 0, &faults)
 	terminateDelay := fs.Duration("ec2-terminate-delay", 0, "how long a terminating EC2 instance stays shutting-down")
 	retention := fs.Duration("ec2-terminated-retention", ec2emu.DefaultTerminatedRetention, "how long a terminated EC2 instance stays describable (negative: forever)")
 	notFoundFor := fs.Duration("ec2-not-found-for", 0, "how long after launch DescribeInstances answers InvalidInstanceID.NotFound for an instance (EC2's eventual consistency)")
@@ -59,7 +62,7 @@ func parseLocalcloudFlags(args []string, stderr io.Writer) (localcloudConfig, er
 		*retention = time.Nanosecond
 	}
 	cfg.addr = *addr
-	cfg.failures = ec2.faults
+	cfg.faults = faults
 	cfg.opts = localcloud.Options{
 		DataDir:                *dataDir,
 		Salvage:                *salvage,
@@ -94,10 +97,15 @@ func runLocalcloud(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	cfg.failures.apply(cloud.EC2)
+	if err := cfg.faults.apply(cloud); err != nil {
+		return errors.Join(err, srv.Close(), cloud.Close())
+	}
 	endpoint := "http://" + l.Addr().String()
 	fmt.Fprintln(stdout, endpoint)
 	log.Info("localcloud serving", "endpoint", endpoint, "data_dir", cfg.opts.DataDir)
+	if len(cfg.faults.given) > 0 {
+		log.Info("localcloud injecting faults", "flags", strings.Join(cfg.faults.given, " "), "change_at", endpoint+localcloud.FaultsPath)
+	}
 
 	<-ctx.Done()
 	log.Info("localcloud stopping")

@@ -28,6 +28,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runLocal(context.Background(), args[1:], stdout, stderr)
 	case "localcloud":
 		err = runLocalcloud(args[1:], stdout, stderr)
+	case "dlq":
+		return runDLQ(args[1:], stdout, stderr) // its own exit codes: eventchain dlq -h
 	case "trace":
 		err = runTrace(context.Background(), args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -52,6 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 var commands = []struct{ name, summary string }{
 	{"run", "run the whole pipeline locally (API on 127.0.0.1:3000, localcloud on 127.0.0.1:4566)"},
 	{"localcloud", "run only the SQS, SNS and EC2 emulator (default 127.0.0.1:4566)"},
+	{"dlq", "list, show, redrive, purge, export and import dead-letter queues, local or deployed"},
 	{"trace", "print one request's timeline: each hop, its retries and reasons, and where it is now"},
 	{"docs", "print the event catalog as Markdown (make docs writes it to docs/events.md)"},
 	{"help", "show this text"},

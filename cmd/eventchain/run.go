@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/eventchain/eventchain/infra/local"
+	"github.com/eventchain/eventchain/infra/localcloud"
 	"github.com/eventchain/eventchain/infra/samtemplate"
 	"github.com/eventchain/eventchain/internal/consumer"
 	"github.com/eventchain/eventchain/internal/event"
@@ -55,10 +57,18 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cloudPort := fs.Int("cloud-port", defaultPort(local.DefaultCloudAddr), "port of localcloud (SQS, SNS, EC2) on 127.0.0.1")
 	data := dataFlag(fs, local.DefaultDataDir)
 	memory := fs.Bool("memory", false, "keep no state on disk (overrides --data)")
+	withParent := fs.Bool("exit-with-parent", false, "stop when the parent process dies, even by SIGKILL (Linux; make run uses it)")
+	var faults faultFlags
+	faults.register(fs)
 	var ec2 ec2Flags
-	ec2.register(fs, 2*time.Second)
+	ec2.register(fs, 2*time.Second, &faults)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *withParent {
+		if err := exitWithParent(); err != nil {
+			return err
+		}
 	}
 	if err := ec2.check(); err != nil {
 		return err
@@ -104,11 +114,13 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	ec2.faults.apply(r.Cloud.EC2)
+	if err := faults.apply(r.Cloud); err != nil {
+		return errors.Join(err, r.Close())
+	}
 	if err := r.Template.CheckInvariants(); err != nil {
 		fmt.Fprintf(stderr, "warning: with these overrides the template breaks its invariants:\n%v\n", err)
 	}
-	printBanner(stdout, r, dataDir, params)
+	printBanner(stdout, r, dataDir, params, faults.given)
 
 	notes, err := r.TailNotifications(ctx, "NotificationsTopic", log.notification)
 	if err != nil {
@@ -123,7 +135,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return r.Close()
 }
 
-func printBanner(w io.Writer, r *local.Runner, dataDir string, params map[string]string) {
+func printBanner(w io.Writer, r *local.Runner, dataDir string, params map[string]string, faultFlags []string) {
 	state := dataDir
 	if state == "" {
 		state = "memory only"
@@ -133,11 +145,18 @@ func printBanner(w io.Writer, r *local.Runner, dataDir string, params map[string
 	for _, k := range keys {
 		ov = append(ov, k+"="+params[k])
 	}
+	// Injected faults change what the chain does: whoever reads the
+	// banner must see them, and where to clear them without a restart.
+	faults := "none"
+	if len(faultFlags) > 0 {
+		faults = fmt.Sprintf("%s   (change or clear: POST %s%s)", strings.Join(faultFlags, " "), r.CloudURL(), localcloud.FaultsPath)
+	}
 	fmt.Fprintf(w, `eventchain is running locally.
   API         %s   (loopback only; no signature check, caller %s)
   localcloud  %s   (SQS, SNS, EC2: aws --endpoint-url %s …)
   state       %s
   overrides   %s
+  faults      %s
 
 Try:
   curl -si -XPOST %s/launches -H 'content-type: application/json' \
@@ -145,7 +164,7 @@ Try:
   curl -s %s/launches/<requestId>
 
 Ctrl-C stops.
-`, r.APIURL(), local.LocalIdentity.UserARN, r.CloudURL(), r.CloudURL(), state, strings.Join(ov, " "), r.APIURL(), r.APIURL())
+`, r.APIURL(), local.LocalIdentity.UserARN, r.CloudURL(), r.CloudURL(), state, strings.Join(ov, " "), faults, r.APIURL(), r.APIURL())
 }
 
 // chainLog prints one readable line per step of the chain.

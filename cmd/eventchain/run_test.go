@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/eventchain/eventchain/infra/local"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while the command writes it.
@@ -41,10 +43,14 @@ func TestRunServesTheChainAndStopsCleanly(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- runLocal(ctx, []string{"--template", "../../template.yaml", "--port", "0", "--cloud-port", "0",
-			"--data", t.TempDir(), "--ec2-boot-delay", "200ms"}, &stdout, &stderr)
+			"--data", t.TempDir(), "--ec2-boot-delay", "200ms",
+			// Faults the chain never meets, to see them in the banner.
+			"--fail", "sqs:ListQueueTags:InternalError:*", "--fail-delivery", "never-subscribed:1",
+			"--ec2-fail-image", "ami-0bad0bad:Server.InternalError"}, &stdout, &stderr)
 	}()
 
 	apiURL := waitFor(t, &stdout, regexp.MustCompile(`API\s+(http://127\.0\.0\.1:\d+)`), done)
+	waitFor(t, &stdout, regexp.MustCompile(`faults\s+--fail sqs:ListQueueTags:InternalError:\* --fail-delivery never-subscribed:1 --ec2-fail-image ami-0bad0bad:Server\.InternalError   \(change or clear: POST http://127\.0\.0\.1:\d+/_localcloud/faults\)`), done)
 	resp, err := http.Post(apiURL+"/launches", "application/json",
 		strings.NewReader(`{"imageId":"ami-0abcdef1234567890","instanceType":"t3.micro","count":1,"tags":{"team":"demo"}}`))
 	if err != nil {
@@ -80,6 +86,27 @@ func TestRunServesTheChainAndStopsCleanly(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("run did not stop within 30s of being cancelled")
+	}
+}
+
+func TestBannerListsFaults(t *testing.T) {
+	tests := []struct {
+		name  string
+		flags []string
+		want  string
+	}{
+		{"none", nil, "  faults      none\n"},
+		{"given", []string{"--fail sqs:SendMessage:ServiceUnavailable:3", "--ec2-fail RunInstances:InsufficientInstanceCapacity:1", "--fail-delivery jobs:*"},
+			"  faults      --fail sqs:SendMessage:ServiceUnavailable:3 --ec2-fail RunInstances:InsufficientInstanceCapacity:1 --fail-delivery jobs:*   (change or clear: POST /_localcloud/faults)\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			printBanner(&out, &local.Runner{}, "", map[string]string{}, tc.flags)
+			if !strings.Contains(out.String(), tc.want) {
+				t.Errorf("banner:\n%s\nwant the line %q", out.String(), tc.want)
+			}
+		})
 	}
 }
 
