@@ -3,6 +3,8 @@
 // the first argument.
 //
 //	eventchain run          the whole pipeline locally (make run)
-//	eventchain localcloud   the SQS, SNS and EC2 emulator alone
+//	eventchain localcloud   the AWS emulator alone (SQS, SNS, EC2, DynamoDB, STS)
+//	eventchain dlq          list, show, redrive, purge, export and import dead letters
+//	eventchain trace        one request's timeline, its retries and where it is now
 //	eventchain docs         print the event catalog as Markdown (docs/events.md)
 package main

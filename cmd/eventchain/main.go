@@ -14,7 +14,9 @@ func main() {
 }
 
 // run dispatches on the command name and returns the process exit code:
-// 0 on success, 1 when the command fails, 2 on a usage error.
+// 0 on success, 1 when the command fails, 2 on a usage error (dlq has
+// codes of its own for an unknown queue, a missing permission and an
+// unreachable endpoint; see its usage).
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
