@@ -49,7 +49,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 // dataFlag defines --data, the directory a command keeps its state in;
 // def is its default.
 func dataFlag(fs *flag.FlagSet, def string) *string {
-	return fs.String("data", def, "`directory` keeping localcloud's state (and under run the status store's); empty keeps it in memory")
+	return fs.String("data", def, "`directory` keeping localcloud's state (the status table included); empty keeps it in memory")
 }
 
 // salvageFlag defines --salvage: start on a damaged data directory by

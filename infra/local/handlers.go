@@ -16,8 +16,9 @@ import (
 // handlers builds each function's handler by its short name (the template's
 // logical id without "Function", as functions/<name> is named), exactly as
 // its main.go does in Lambda, but with the template's resolved Environment
-// as lookup, the shared embedded status store, and the runner's reader of
-// the function's log in place of stderr.
+// as lookup (its status store is DynamoDB in localcloud, through its own
+// STATUS_TABLE), and the runner's reader of the function's log in place of
+// stderr.
 var handlers = map[string]func(ctx context.Context, lookup awsenv.Lookup, store status.Store, logs io.Writer) (any, error){
 	"api": func(ctx context.Context, lookup awsenv.Lookup, store status.Store, logs io.Writer) (any, error) {
 		h, err := api.NewFromEnv(ctx, lookup, store, logs)
@@ -49,10 +50,14 @@ var handlers = map[string]func(ctx context.Context, lookup awsenv.Lookup, store 
 	},
 }
 
-func buildHandler(ctx context.Context, name string, lookup awsenv.Lookup, store status.Store, logs io.Writer) (any, error) {
+func buildHandler(ctx context.Context, name string, lookup awsenv.Lookup, logs io.Writer) (any, error) {
 	build, ok := handlers[name]
 	if !ok {
 		return nil, fmt.Errorf("template function %q has no handler in this build (known: api, launcher, watcher, notifier)", name)
+	}
+	store, err := status.NewDynamoFromEnv(ctx, lookup)
+	if err != nil {
+		return nil, err
 	}
 	return build(ctx, lookup, store, logs)
 }

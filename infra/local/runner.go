@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/eventchain/eventchain/infra/localcloud"
@@ -42,9 +42,8 @@ type Options struct {
 	// and of localcloud; port 0 picks a free port.
 	APIAddr   string
 	CloudAddr string
-	// DataDir keeps localcloud's and the status store's state; empty keeps
-	// everything in memory (the status store then lives in a temporary
-	// directory removed on Close).
+	// DataDir keeps localcloud's state, the status table included; empty
+	// keeps everything in memory.
 	DataDir string
 	// EC2 emulation: boot delay, API rate limit (calls/s, 0 = none), burst.
 	EC2BootDelay time.Duration
@@ -135,7 +134,7 @@ func Start(ctx context.Context, opts Options) (_ *Runner, err error) {
 	if err := provision(ctx, cfg, r.Template, opts.Logger); err != nil {
 		return nil, fmt.Errorf("create the template's topology in localcloud: %w", err)
 	}
-	if err := r.openStore(); err != nil {
+	if err := r.openStore(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("local mode: status store: %w", err)
 	}
 	if err := r.startFunctions(ctx, cfg); err != nil {
@@ -186,28 +185,20 @@ func shutdown(srv *http.Server) error {
 	return nil
 }
 
-func (r *Runner) openStore() error {
-	dir := r.opts.DataDir
-	var opts []status.BoltOption
-	if dir == "" {
-		opts = append(opts, status.Ephemeral())
-		tmp, err := os.MkdirTemp("", "eventchain-status-")
-		if err != nil {
-			return err
-		}
-		dir = tmp
-		r.closers = append(r.closers, func() error { return os.RemoveAll(tmp) })
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("data dir: %w", err)
-	}
-	store, err := status.OpenBolt(filepath.Join(dir, "status.db"), opts...)
-	if err != nil {
+// openStore creates the template's tables in localcloud and opens the
+// status table with the production driver, as every function does through
+// its own STATUS_TABLE: the runner keeps one for its own reads (and tests).
+func (r *Runner) openStore(ctx context.Context, cfg aws.Config) error {
+	if err := provisionTables(ctx, cfg, r.Template); err != nil {
 		return err
 	}
-	r.Store = store
-	r.closers = append(r.closers, store.Close)
-	return nil
+	for _, f := range r.Template.Functions {
+		if table := f.Environment[status.TableEnv]; table != "" {
+			r.Store = status.NewDynamo(dynamodb.NewFromConfig(cfg), table)
+			return nil
+		}
+	}
+	return fmt.Errorf("no function of the template names its status table in %s", status.TableEnv)
 }
 
 // awsConfig is the SDK configuration the runner itself uses on localcloud.
@@ -241,7 +232,7 @@ func (r *Runner) startFunctions(ctx context.Context, cfg aws.Config) error {
 		}, 1000)
 		r.Functions[tf.Name] = fn
 		logs := &functionLog{out: r.opts.FunctionLogs, level: r.opts.FunctionLogLevel, observe: r.opts.ObserveRecord}
-		h, err := buildHandler(ctx, tf.Name, r.lookup(tf), r.Store, logs)
+		h, err := buildHandler(ctx, tf.Name, r.lookup(tf), logs)
 		if err != nil {
 			return fmt.Errorf("function %s: %w", tf.LogicalID, err)
 		}

@@ -19,7 +19,7 @@ func (s *Service) api() *awsproto.Service {
 	return &awsproto.Service{
 		Name: "dynamodb",
 		Protocols: []awsproto.Protocol{awsproto.JSON10{
-			TargetPrefix: "DynamoDB_20120810", ErrorNamespace: "com.amazonaws.dynamodb.v20120810"}},
+			TargetPrefix: "DynamoDB_20120810", ErrorNamespace: "com.amazonaws.dynamodb.v20120810", BodyCRC32: true}},
 		MaxBody:  maxRequestBytes,
 		Counters: &s.counters,
 		Ops: []awsproto.Operation{

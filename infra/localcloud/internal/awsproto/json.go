@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"hash/crc32"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -17,6 +19,10 @@ type JSON10 struct {
 	// QueryCompatible services also send each error's query code in
 	// x-amzn-query-error, which SDKs prefer to __type.
 	QueryCompatible bool
+	// BodyCRC32 services send X-Amz-Crc32, the CRC-32 of the body, as
+	// DynamoDB does: its SDK client checks every answer against it (and
+	// logs a mismatch when the header is missing).
+	BodyCRC32 bool
 }
 
 const jsonContentType = "application/x-amz-json-1.0"
@@ -55,6 +61,7 @@ func (p JSON10) writeResult(w http.ResponseWriter, req *request, out any) {
 	h := w.Header()
 	h.Set("Content-Type", jsonContentType)
 	h.Set("x-amzn-RequestId", req.id)
+	p.checksum(h, body)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body) // the client went away
 }
@@ -66,7 +73,6 @@ func (p JSON10) writeError(w http.ResponseWriter, req *request, e *Error) {
 	if p.QueryCompatible {
 		h.Set("x-amzn-query-error", e.Query()+";"+e.fault())
 	}
-	w.WriteHeader(e.Status)
 	var doc any = errorBody{Type: qualify(p.ErrorNamespace, e.Code), Message: e.Message}
 	if len(e.Fields) > 0 {
 		m := make(map[string]any, len(e.Fields)+2)
@@ -77,7 +83,15 @@ func (p JSON10) writeError(w http.ResponseWriter, req *request, e *Error) {
 		doc = m
 	}
 	body, _ := json.Marshal(doc)
+	p.checksum(h, body)
+	w.WriteHeader(e.Status)
 	_, _ = w.Write(body)
+}
+
+func (p JSON10) checksum(h http.Header, body []byte) {
+	if p.BodyCRC32 {
+		h.Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
+	}
 }
 
 // errorBody is the error document of JSON and CBOR.

@@ -3,9 +3,11 @@ package awsproto
 import (
 	"context"
 	"errors"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -191,6 +193,40 @@ func TestPage(t *testing.T) {
 			page, more := Page(items, id, tc.after, tc.limit)
 			if strings.Join(page, "") != tc.want || more != tc.more {
 				t.Errorf("Page = %v, %v; want %s, %v", page, more, tc.want, tc.more)
+			}
+		})
+	}
+}
+
+// TestBodyCRC32 checks that a BodyCRC32 service signs its answers, errors
+// included, with the CRC-32 its SDK client verifies, and that others do
+// not send the header.
+func TestBodyCRC32(t *testing.T) {
+	rt := NewRouter(Limits{},
+		echoService("dynamodb", JSON10{TargetPrefix: "DynamoDB_20120810", BodyCRC32: true}, 0),
+		echoService("sqs", JSON10{TargetPrefix: "AmazonSQS"}, 0))
+	tests := []struct {
+		name, target string
+		signed       bool
+	}{
+		{"result", "DynamoDB_20120810.Echo", true},
+		{"error", "DynamoDB_20120810.Nope", true},
+		{"unsigned service", "AmazonSQS.Echo", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"Text":"hi"}`))
+			req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+			req.Header.Set("X-Amz-Target", tc.target)
+			rec := httptest.NewRecorder()
+			rt.ServeHTTP(rec, req)
+			got := rec.Header().Get("X-Amz-Crc32")
+			want := ""
+			if tc.signed {
+				want = strconv.FormatUint(uint64(crc32.ChecksumIEEE(rec.Body.Bytes())), 10)
+			}
+			if got != want {
+				t.Errorf("X-Amz-Crc32 = %q, want %q (body %s)", got, want, rec.Body)
 			}
 		})
 	}
