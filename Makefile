@@ -42,8 +42,8 @@ validate: ## cfn-lint on the SAM template
 docs: ## regenerate docs/events.md from the event catalog
 	$(GO) run ./cmd/eventchain docs > docs/events.md.new && mv docs/events.md.new docs/events.md
 
-bench: ## benchmarks: localcloud vs moto_server, end-to-end launches/s, the handlers and stores
-	$(GO) test -run '^$$' -bench BenchmarkWorkloads -benchtime 2000x -v ./infra/localcloud/ | grep -E '^(Benchmark|\s+bench_test|ok|FAIL)|×'
+bench: ## benchmarks: localcloud vs moto_server (SQS, SNS, DynamoDB), end-to-end launches/s, the handlers and stores
+	$(GO) test -run '^$$' -bench 'BenchmarkWorkloads|BenchmarkDynamoDB' -benchtime 2000x -v ./infra/localcloud/ | grep -E '^(Benchmark|\s+(dynamodb_)?bench_test|ok|FAIL)|×'
 	$(GO) test -run '^$$' -bench EndToEnd -benchtime 300x ./infra/local/
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./infra/localcloud/sqs/
 

@@ -302,6 +302,30 @@ func TestEndToEndLaunchesReachRunningAndNotify(t *testing.T) {
 	if peak, reserved := p.Functions["launcher"].Stats().PeakRunning, *launcher.ReservedConcurrentExecutions; peak > int64(reserved) {
 		t.Errorf("launcher ran %d invocations at once, above its reserved concurrency %d", peak, reserved)
 	}
+
+	// The status table is DynamoDB in localcloud: the aws CLI sees it.
+	scan := exec.Command("aws", "--endpoint-url", p.CloudURL(), "--output", "json", "dynamodb", "scan",
+		"--table-name", p.Template.Tables[0].Name, "--projection-expression", "id, #s", "--expression-attribute-names", `{"#s":"status"}`)
+	scan.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION="+p.Template.Region)
+	out, err := scan.Output()
+	if err != nil {
+		t.Fatalf("aws dynamodb scan: %v", err)
+	}
+	var table struct {
+		Items []struct{ ID, Status struct{ S string } }
+	}
+	if err := json.Unmarshal(out, &table); err != nil {
+		t.Fatalf("aws dynamodb scan: %v: %s", err, out)
+	}
+	scanned := map[string]string{}
+	for _, it := range table.Items {
+		scanned[it.ID.S] = it.Status.S
+	}
+	for id := range want {
+		if scanned[id] != "RUNNING" {
+			t.Errorf("aws dynamodb scan shows %s as %q, want RUNNING", id, scanned[id])
+		}
+	}
 }
 
 func TestEndToEndUndecodableEventGoesToDLQWithReason(t *testing.T) {

@@ -15,8 +15,11 @@ import (
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
+	"github.com/eventchain/eventchain/infra/localcloud"
+	"github.com/eventchain/eventchain/infra/localcloud/localcloudtest"
 	"github.com/eventchain/eventchain/internal/event"
 	"github.com/eventchain/eventchain/internal/status"
+	"github.com/eventchain/eventchain/internal/status/statustest"
 )
 
 // fakePublisher records every Publish call with the bytes each envelope
@@ -202,7 +205,7 @@ func (m *memStore) ClaimKey(_ context.Context, c status.Claim) (status.Claim, bo
 	return c, true, nil
 }
 
-// testEnv is a handler over a real bbolt store and a fake publisher.
+// testEnv is a handler over a real status store (DynamoDB in an in-process localcloud) and a fake publisher.
 type testEnv struct {
 	h     *Handler
 	store *countingStore
@@ -243,21 +246,18 @@ func testConfig() Config {
 
 func newEnv(t testing.TB, mutate ...func(*Config)) *testEnv {
 	t.Helper()
-	bolt, err := status.OpenBolt(filepath.Join(t.TempDir(), "status.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bolt.Close() })
+	store := statustest.NewDynamo(t, localcloudtest.Start(t, localcloud.Options{}))
 	cfg := testConfig()
 	for _, m := range mutate {
 		m(&cfg)
 	}
 	env := &testEnv{
-		store: &countingStore{Store: bolt},
+		store: &countingStore{Store: store},
 		pub:   &fakePublisher{},
 		logs:  &syncBuffer{},
 		now:   time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC),
 	}
+	var err error
 	env.h, err = New(cfg, Deps{
 		Publisher: env.pub,
 		Store:     env.store,

@@ -4,8 +4,9 @@ import "slices"
 
 // Request statuses a function sets on its own, as internal/status spells
 // them; the terminal statuses are the catalog's FinalStatus values. This
-// package stays free of internal/status (its stores bring the AWS SDK and
-// bbolt to every producer and consumer), so a test keeps the two in step.
+// package stays free of internal/status (its store brings the AWS SDK's
+// DynamoDB client to every producer and consumer), so a test keeps the two
+// in step.
 const (
 	StatusPending   = "PENDING"
 	StatusAccepted  = "ACCEPTED"

@@ -45,7 +45,7 @@ const (
 const sdkMaxAttempts = 1
 
 // Store is the part of the status store the launcher uses; *status.Dynamo
-// and *status.Bolt satisfy it.
+// satisfies it.
 type Store interface {
 	// RecordHop keeps each record\'s handling in the request\'s history.
 	consumer.HopRecorder

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -18,11 +17,14 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/eventchain/eventchain/infra/localcloud"
+	"github.com/eventchain/eventchain/infra/localcloud/localcloudtest"
 	"github.com/eventchain/eventchain/internal/consumer"
 	"github.com/eventchain/eventchain/internal/consumer/consumertest"
 	"github.com/eventchain/eventchain/internal/event"
 	"github.com/eventchain/eventchain/internal/launcher"
 	"github.com/eventchain/eventchain/internal/status"
+	"github.com/eventchain/eventchain/internal/status/statustest"
 )
 
 const fixture = "../../events/launcher-launch-requested.json"
@@ -85,7 +87,7 @@ type env struct {
 	ec2   *fakeEC2
 	pub   *fakePublisher
 	queue *consumertest.Queue
-	store *status.Bolt
+	store *status.Dynamo
 	h     *launcher.Handler
 }
 
@@ -93,11 +95,7 @@ type env struct {
 // which the fixture's requests are ACCEPTED.
 func setup(t *testing.T, ev lambdaevents.SQSEvent, cfg launcher.Config) *env {
 	t.Helper()
-	store, err := status.OpenBolt(filepath.Join(t.TempDir(), "status.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := statustest.NewDynamo(t, localcloudtest.Start(t, localcloud.Options{}))
 	ctx := context.Background()
 	for _, rec := range ev.Records {
 		e, err := event.Decode([]byte(rec.Body))
@@ -116,6 +114,7 @@ func setup(t *testing.T, ev lambdaevents.SQSEvent, cfg launcher.Config) *env {
 			QueueURL: "http://q/launch", DLQURL: "http://q/launch-dlq", MaxReceiveCount: 5}
 	}
 	e := &env{ec2: &fakeEC2{}, pub: &fakePublisher{}, queue: &consumertest.Queue{}, store: store}
+	var err error
 	e.h, err = launcher.New(cfg, launcher.Deps{EC2: e.ec2, Publisher: e.pub, Queue: e.queue, Store: store})
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -13,11 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/eventchain/eventchain/infra/localcloud"
+	"github.com/eventchain/eventchain/infra/localcloud/localcloudtest"
 	"github.com/eventchain/eventchain/internal/consumer/consumertest"
 	"github.com/eventchain/eventchain/internal/event"
 	"github.com/eventchain/eventchain/internal/launcher"
 	"github.com/eventchain/eventchain/internal/motoserver"
 	"github.com/eventchain/eventchain/internal/status"
+	"github.com/eventchain/eventchain/internal/status/statustest"
 )
 
 // TestLaunchOverTheWire runs the launcher built by NewFromEnv (real SDK
@@ -28,11 +30,7 @@ func TestLaunchOverTheWire(t *testing.T) {
 	cloud := consumertest.NewCloud(endpoint)
 	topicARN, tap := cloud.TopicWithQueue(t, "events")
 	ctx := context.Background()
-	store, err := status.OpenBolt(filepath.Join(t.TempDir(), "status.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := statustest.NewDynamo(t, localcloudtest.Start(t, localcloud.Options{}))
 	h, err := launcher.NewFromEnv(ctx, consumertest.Lookup(map[string]string{
 		"AWS_ENDPOINT_URL": endpoint, "EVENTS_TOPIC_ARN": topicARN,
 		"QUEUE_URL": cloud.Queue(t, "launch"), "DLQ_URL": cloud.Queue(t, "launch-dlq"),

@@ -6,15 +6,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/eventchain/eventchain/infra/localcloud"
+	"github.com/eventchain/eventchain/infra/localcloud/localcloudtest"
 	"github.com/eventchain/eventchain/internal/consumer/consumertest"
 	"github.com/eventchain/eventchain/internal/event"
 	"github.com/eventchain/eventchain/internal/launcher"
 	"github.com/eventchain/eventchain/internal/status"
+	"github.com/eventchain/eventchain/internal/status/statustest"
 )
 
 // TestSDKDoesNotRetryRunInstances runs the launcher built by NewFromEnv
@@ -41,11 +43,7 @@ func TestSDKDoesNotRetryRunInstances(t *testing.T) {
 	defer srv.Close()
 
 	ctx := context.Background()
-	store, err := status.OpenBolt(filepath.Join(t.TempDir(), "status.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := statustest.NewDynamo(t, localcloudtest.Start(t, localcloud.Options{}))
 	ev := consumertest.LoadEvent(t, fixture)
 	ev.Records = ev.Records[:1]
 	env, err := event.Decode([]byte(ev.Records[0].Body))

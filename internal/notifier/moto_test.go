@@ -4,16 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/eventchain/eventchain/infra/localcloud"
+	"github.com/eventchain/eventchain/infra/localcloud/localcloudtest"
 	"github.com/eventchain/eventchain/internal/consumer/consumertest"
 	"github.com/eventchain/eventchain/internal/event"
 	"github.com/eventchain/eventchain/internal/motoserver"
 	"github.com/eventchain/eventchain/internal/notifier"
 	"github.com/eventchain/eventchain/internal/status"
+	"github.com/eventchain/eventchain/internal/status/statustest"
 )
 
 // TestNotifyOverTheWire runs the notifier built by NewFromEnv against moto
@@ -23,11 +25,7 @@ func TestNotifyOverTheWire(t *testing.T) {
 	cloud := consumertest.NewCloud(endpoint)
 	topicARN, tap := cloud.TopicWithQueue(t, "notifications")
 	ctx := context.Background()
-	store, err := status.OpenBolt(filepath.Join(t.TempDir(), "status.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := statustest.NewDynamo(t, localcloudtest.Start(t, localcloud.Options{}))
 	if err := store.Create(ctx, status.Request{ID: failedReq, CorrelationID: "0e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b"}); err != nil {
 		t.Fatal(err)
 	}

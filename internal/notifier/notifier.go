@@ -76,7 +76,7 @@ func NotificationType(s status.Status) string {
 }
 
 // Store is the part of the status store the notifier uses; *status.Dynamo
-// and *status.Bolt satisfy it.
+// satisfies it.
 type Store interface {
 	// RecordHop keeps each record\'s handling in the request\'s history.
 	consumer.HopRecorder

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -14,10 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/eventchain/eventchain/infra/localcloud"
+	"github.com/eventchain/eventchain/infra/localcloud/localcloudtest"
 	"github.com/eventchain/eventchain/internal/consumer/consumertest"
 	"github.com/eventchain/eventchain/internal/event"
 	"github.com/eventchain/eventchain/internal/notifier"
 	"github.com/eventchain/eventchain/internal/status"
+	"github.com/eventchain/eventchain/internal/status/statustest"
 )
 
 const (
@@ -92,29 +94,26 @@ type env struct {
 // setup records both fixture requests, advanced to the given status.
 func setup(t *testing.T, to status.Status) *env {
 	t.Helper()
-	bolt, err := status.OpenBolt(filepath.Join(t.TempDir(), "status.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bolt.Close() })
+	store := statustest.NewDynamo(t, localcloudtest.Start(t, localcloud.Options{}))
 	ctx := context.Background()
 	for _, r := range []status.Request{
 		{ID: runningReq, CorrelationID: "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"},
 		{ID: failedReq, CorrelationID: "0e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b"},
 	} {
-		if err := bolt.Create(ctx, r); err != nil {
+		if err := store.Create(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 		for _, s := range []status.Status{status.Accepted, status.Launching} {
 			if s.Rank() > to.Rank() {
 				break
 			}
-			if _, err := bolt.Advance(ctx, r.ID, status.Transition{To: s, Event: "test"}); err != nil {
+			if _, err := store.Advance(ctx, r.ID, status.Transition{To: s, Event: "test"}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	e := &env{store: &flakyStore{Store: bolt}, sns: &fakeSNS{}, queue: &consumertest.Queue{}}
+	e := &env{store: &flakyStore{Store: store}, sns: &fakeSNS{}, queue: &consumertest.Queue{}}
+	var err error
 	e.h, err = notifier.New(notifier.Config{NotificationsTopicARN: topicARN, QueueURL: "http://q/notify", DLQURL: "http://q/notify-dlq"},
 		notifier.Deps{SNS: e.sns, Store: e.store, Queue: e.queue})
 	if err != nil {

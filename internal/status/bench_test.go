@@ -6,16 +6,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventchain/eventchain/infra/localcloud"
+	"github.com/eventchain/eventchain/infra/localcloud/localcloudtest"
 	"github.com/eventchain/eventchain/internal/motoserver"
 	"github.com/eventchain/eventchain/internal/status"
+	"github.com/eventchain/eventchain/internal/status/statustest"
 )
 
 // benchStores returns the stores to benchmark, by name.
 func benchStores(b *testing.B) map[string]func(b *testing.B) status.Store {
 	endpoint := motoserver.Start(b)
 	return map[string]func(b *testing.B) status.Store{
-		"bolt":   func(b *testing.B) status.Store { return openBolt(b) },
-		"dynamo": func(b *testing.B) status.Store { return newMotoStore(b, endpoint, false) },
+		"localcloud": func(b *testing.B) status.Store {
+			return statustest.NewDynamo(b, localcloudtest.Start(b, localcloud.Options{}))
+		},
+		"moto": func(b *testing.B) status.Store { return newMotoStore(b, endpoint, false) },
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,10 +14,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/eventchain/eventchain/infra/localcloud"
+	"github.com/eventchain/eventchain/infra/localcloud/localcloudtest"
 	"github.com/eventchain/eventchain/internal/consumer/consumertest"
 	"github.com/eventchain/eventchain/internal/event"
 	"github.com/eventchain/eventchain/internal/motoserver"
 	"github.com/eventchain/eventchain/internal/status"
+	"github.com/eventchain/eventchain/internal/status/statustest"
 	"github.com/eventchain/eventchain/internal/watcher"
 )
 
@@ -31,11 +33,7 @@ func TestWatchOverTheWire(t *testing.T) {
 	topicARN, tap := cloud.TopicWithQueue(t, "events")
 	watchQueue := cloud.Queue(t, "watch")
 	ctx := context.Background()
-	store, err := status.OpenBolt(filepath.Join(t.TempDir(), "status.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := statustest.NewDynamo(t, localcloudtest.Start(t, localcloud.Options{}))
 	h, err := watcher.NewFromEnv(ctx, consumertest.Lookup(map[string]string{
 		"AWS_ENDPOINT_URL": endpoint, "EVENTS_TOPIC_ARN": topicARN,
 		"QUEUE_URL": watchQueue, "DLQ_URL": cloud.Queue(t, "watch-dlq"), "LOG_LEVEL": "error",

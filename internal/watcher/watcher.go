@@ -57,8 +57,8 @@ type Publisher interface {
 }
 
 // Store is the part of the status store the watcher uses: it only reads a
-// request, to leave alone one that is already closed. *status.Dynamo and
-// *status.Bolt satisfy it.
+// request, to leave alone one that is already closed, and records its
+// hops. *status.Dynamo satisfies it.
 type Store interface {
 	// RecordHop keeps each record\'s handling in the request\'s history.
 	consumer.HopRecorder
