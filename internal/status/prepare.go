@@ -104,21 +104,6 @@ func prepareTransition(id string, t Transition, now time.Time) (Transition, erro
 	return t, nil
 }
 
-// apply returns r after the (already checked) forward transition t.
-func apply(r Request, t Transition) Request {
-	r.Status = t.To
-	r.UpdatedAt = t.At
-	r.History = withEntry(r.History, t.entry())
-	if len(t.InstanceIDs) > 0 {
-		r.InstanceIDs = append([]string{}, t.InstanceIDs...)
-	}
-	if t.Error != nil {
-		e := *t.Error
-		r.Error = &e
-	}
-	return r
-}
-
 // prepareHop validates h and fills in its time.
 func prepareHop(id string, h Hop, now time.Time) (Hop, error) {
 	if id == "" || h.Function == "" || h.EventID == "" || h.Outcome == "" {
@@ -137,15 +122,6 @@ func prepareHop(id string, h Hop, now time.Time) (Hop, error) {
 	return h, nil
 }
 
-// withHop returns hops with h in place of a hop of the same key, in time
-// order, without the oldest beyond MaxHops.
-func withHop(hops []Hop, h Hop) []Hop {
-	kept := slices.DeleteFunc(slices.Clone(hops), func(o Hop) bool { return hopKey(o) == hopKey(h) })
-	kept = append(kept, h)
-	slices.SortStableFunc(kept, func(a, b Hop) int { return a.At.Compare(b.At) })
-	return kept[max(0, len(kept)-MaxHops):]
-}
-
 // lateEntry reports whether t, refused because r is already at or past
 // t.To, must still be recorded in r's history. Writes from different
 // functions arrive in any order: the API marks a request ACCEPTED after its
@@ -159,16 +135,6 @@ func lateEntry(r Request, t Transition) bool {
 		return false
 	}
 	return !slices.ContainsFunc(r.History, func(h HistoryEntry) bool { return h.Event == t.Event })
-}
-
-// withEntry returns a copy of history with e inserted in order, since
-// entries may be written out of order.
-func withEntry(history []HistoryEntry, e HistoryEntry) []HistoryEntry {
-	i := len(history)
-	for i > 0 && historyOrder(history[i-1], e) > 0 {
-		i--
-	}
-	return slices.Insert(slices.Clone(history), i, e)
 }
 
 // historyOrder is time order; entries of the same instant (clocks are
@@ -202,12 +168,6 @@ func prepareClaim(c Claim, now time.Time) (Claim, time.Time, error) {
 	c.ExpiresAt = c.ExpiresAt.UTC().Truncate(time.Second)
 	c.RequestIDs = append([]string{}, c.RequestIDs...)
 	return c, c.CreatedAt, nil
-}
-
-// claimExpired reports whether an existing claim no longer binds its key
-// at instant now. Whole seconds, as DynamoDB compares its TTL attribute.
-func claimExpired(existing Claim, now time.Time) bool {
-	return existing.ExpiresAt.Unix() < now.Unix()
 }
 
 // maxPlainClaimKey bounds the readable form of a claim's storage key;
