@@ -12,8 +12,7 @@ import (
 	"time"
 )
 
-// Limits and defaults shared by every Store, so both implementations
-// accept and refuse exactly the same inputs.
+// Limits and defaults of the store, which its callers may rely on.
 const (
 	// MaxCreate is the most requests one Create call records: a bulk POST
 	// carries at most 100 items and a DynamoDB transaction holds at most
@@ -188,8 +187,8 @@ func claimStorageKey(scope, key string) string {
 	return "key#sha256:" + hex.EncodeToString(sum[:])
 }
 
-// tidyRequest gives a request read back from storage the shape both stores
-// return: UTC times, non-nil slices, nil Event when empty.
+// tidyRequest gives a request read back from storage the shape callers
+// get: UTC times, non-nil slices, nil Event when empty, entries in order.
 func tidyRequest(r Request) Request {
 	r.CreatedAt = r.CreatedAt.UTC()
 	r.UpdatedAt = r.UpdatedAt.UTC()

@@ -133,7 +133,7 @@ type Request struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 	// ExpiresAt drives the DynamoDB TTL; zero means DefaultRequestTTL
 	// after CreatedAt. It is kept in whole seconds (epoch seconds in the TTL
-	// attribute). The embedded store keeps expired requests.
+	// attribute); DynamoDB deletes expired requests eventually.
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
