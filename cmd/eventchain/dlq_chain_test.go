@@ -183,3 +183,32 @@ func TestRedriveSubscriptionDLQCompletesTheChain(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceShowsEveryRetry traces a live request whose launch was
+// throttled twice: the timeline shows both retries with their reason, the
+// successful receive, and the request done.
+func TestTraceShowsEveryRetry(t *testing.T) {
+	r := startChain(t, 0)
+	if err := r.Cloud.InjectFaults(faults.Set{Faults: []faults.Fault{
+		{Service: "ec2", Operation: "RunInstances", Code: "RequestLimitExceeded", Count: 2},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	ids := postLaunches(t, r, 1)
+	waitStatus(t, r, ids, "RUNNING", 60*time.Second)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"trace", "--api", r.APIURL(), "--template", testTemplate, ids[0]}, &stdout, &stderr); code != 0 {
+		t.Fatalf("trace: exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"retry (receive 1): RequestLimitExceeded",
+		"retry (receive 2): RequestLimitExceeded",
+		"ok (receive 3)",
+		"now: done: RUNNING",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("trace lacks %q:\n%s", want, out)
+		}
+	}
+}
