@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // UntilCleared is the Count of a rule that holds until it is cleared,
@@ -214,4 +216,68 @@ func Status(code string) int {
 // none: it says the error was injected, so nobody hunts for a real cause.
 func DefaultMessage(code string) string {
 	return "localcloud injected this " + code + " error (fault injection)"
+}
+
+// Rule is a kind of injected failure: an API fault or a delivery fault.
+type Rule interface{ Fault | Delivery }
+
+// Pending holds the rules of one kind waiting to fail calls, consumed in
+// the order they were added. It is safe for concurrent use.
+type Pending[R Rule] struct {
+	mu    sync.Mutex
+	rules []R
+}
+
+// Add queues r; a rule with a zero Count does nothing.
+func (p *Pending[R]) Add(r R) {
+	if *count(&r) == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules = append(p.rules, r)
+}
+
+// List returns the pending rules, with their counts left.
+func (p *Pending[R]) List() []R {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.rules)
+}
+
+// Clear drops every pending rule.
+func (p *Pending[R]) Clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules = nil
+}
+
+// Take consumes one use of the first pending rule that matches, and
+// returns it as it was before.
+func (p *Pending[R]) Take(match func(R) bool) (R, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := slices.IndexFunc(p.rules, match)
+	if i < 0 {
+		var none R
+		return none, false
+	}
+	r := p.rules[i]
+	if n := count(&p.rules[i]); *n != UntilCleared {
+		if *n--; *n == 0 {
+			p.rules = slices.Delete(p.rules, i, i+1)
+		}
+	}
+	return r, true
+}
+
+// count is a rule's Count, which both kinds have.
+func count[R Rule](r *R) *int {
+	switch r := any(r).(type) {
+	case *Fault:
+		return &r.Count
+	case *Delivery:
+		return &r.Count
+	}
+	panic("faults: unknown rule kind")
 }

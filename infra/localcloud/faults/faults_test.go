@@ -126,3 +126,34 @@ func TestStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestPending consumes rules in order: a counted rule goes once used up,
+// an until-cleared one stays, a zero count is never queued.
+func TestPending(t *testing.T) {
+	var p Pending[Fault]
+	p.Add(Fault{Operation: "A", Code: "X", Count: 0})
+	p.Add(Fault{Operation: "A", Code: "first", Count: 2})
+	p.Add(Fault{Operation: "A", Code: "forever", Count: UntilCleared})
+	isA := func(f Fault) bool { return f.Operation == "A" }
+	var got []string
+	for range 4 {
+		f, ok := p.Take(isA)
+		if !ok {
+			t.Fatal("no rule taken")
+		}
+		got = append(got, f.Code)
+	}
+	if want := "first first forever forever"; strings.Join(got, " ") != want {
+		t.Errorf("took %v, want %s", got, want)
+	}
+	if _, ok := p.Take(func(f Fault) bool { return f.Operation == "B" }); ok {
+		t.Error("took a rule for an operation none names")
+	}
+	if l := p.List(); len(l) != 1 || l[0].Count != UntilCleared {
+		t.Errorf("left %+v, want the until-cleared rule", l)
+	}
+	p.Clear()
+	if _, ok := p.Take(isA); ok {
+		t.Error("took a rule after Clear")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/eventchain/eventchain/infra/localcloud/awsmsg"
+	"github.com/eventchain/eventchain/infra/localcloud/faults"
 	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 	"github.com/eventchain/eventchain/infra/localcloud/stats"
 	"github.com/eventchain/eventchain/infra/localcloud/storage"
@@ -71,7 +72,7 @@ type Service struct {
 	wire   *awsproto.Service
 	router *awsproto.Router // for ServeHTTP on the service alone
 
-	deliveryFaults deliveryFaults
+	deliveryFaults faults.Pending[faults.Delivery]
 }
 
 // New creates the service, loading any state kept in opts.DB.

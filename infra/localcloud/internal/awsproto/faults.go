@@ -3,17 +3,9 @@ package awsproto
 import (
 	"context"
 	"slices"
-	"sync"
 
 	"github.com/eventchain/eventchain/infra/localcloud/faults"
 )
-
-// faultTable holds a service's injected faults, consumed in the order
-// they were injected.
-type faultTable struct {
-	mu    sync.Mutex
-	rules []faults.Fault
-}
 
 // InjectFault makes the next f.Count calls of f.Operation (every call,
 // for faults.UntilCleared) answer f.Code, before the operation runs: an
@@ -22,28 +14,15 @@ type faultTable struct {
 // exists is the caller's to check (HasOp). A fault with a zero Count does
 // nothing.
 func (s *Service) InjectFault(f faults.Fault) {
-	if f.Count == 0 {
-		return
-	}
 	f.Service = s.Name
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	s.faults.rules = append(s.faults.rules, f)
+	s.faults.Add(f)
 }
 
 // Faults returns the service's pending faults, with their counts left.
-func (s *Service) Faults() []faults.Fault {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	return slices.Clone(s.faults.rules)
-}
+func (s *Service) Faults() []faults.Fault { return s.faults.List() }
 
 // ClearFaults drops every pending fault.
-func (s *Service) ClearFaults() {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	s.faults.rules = nil
-}
+func (s *Service) ClearFaults() { s.faults.Clear() }
 
 // HasOp reports whether the service declares the operation.
 func (s *Service) HasOp(name string) bool {
@@ -62,18 +41,9 @@ func (s *Service) OpNames() []string {
 // takeFault consumes the first pending fault of op, if any. The error's
 // message is empty when the fault chose none.
 func (s *Service) takeFault(op string) *Error {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	i := slices.IndexFunc(s.faults.rules, func(f faults.Fault) bool { return f.Operation == op })
-	if i < 0 {
+	f, ok := s.faults.Take(func(f faults.Fault) bool { return f.Operation == op })
+	if !ok {
 		return nil
-	}
-	f := s.faults.rules[i]
-	if f.Count != faults.UntilCleared {
-		s.faults.rules[i].Count--
-		if f.Count == 1 {
-			s.faults.rules = slices.Delete(s.faults.rules, i, i+1)
-		}
 	}
 	status := faults.Status(f.Code)
 	if s.FaultStatus != nil {

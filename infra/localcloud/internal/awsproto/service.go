@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/eventchain/eventchain/infra/localcloud/faults"
 	"github.com/eventchain/eventchain/infra/localcloud/stats"
 )
 
@@ -99,7 +100,7 @@ type Service struct {
 	FaultStatus func(code string) int
 
 	ops    map[string]*Operation
-	faults faultTable
+	faults faults.Pending[faults.Fault]
 }
 
 // unsupported counts the calls of operations a service does not have.
