@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"context"
+	"slices"
 
 	"github.com/eventchain/eventchain/infra/localcloud/dynamodb/attr"
 	"github.com/eventchain/eventchain/infra/localcloud/dynamodb/expr"
@@ -24,6 +25,15 @@ func itemOf(rec *record) attr.Item {
 		return nil
 	}
 	return rec.item
+}
+
+// checkReturnValues refuses a ReturnValues the operation does not take
+// (beyond NONE) and a ReturnValuesOnConditionCheckFailure outside its set.
+func checkReturnValues(v, onFailure string, allowed ...string) *awsproto.Error {
+	if v != "" && v != "NONE" && !slices.Contains(allowed, v) {
+		return errInvalidReturnValues()
+	}
+	return checkReturnOnFailure(onFailure)
 }
 
 func checkReturnOnFailure(v string) *awsproto.Error {
@@ -62,38 +72,12 @@ func (s *Service) putItem(_ context.Context, in *putItemInput) (*itemOutput, *aw
 	if e := x.done(); e != nil {
 		return nil, e
 	}
-	switch in.ReturnValues {
-	case "", "NONE", "ALL_OLD":
-	default:
-		return nil, errInvalidReturnValues()
-	}
-	if e := checkReturnOnFailure(in.ReturnValuesOnConditionCheckFailure); e != nil {
+	if e := checkReturnValues(in.ReturnValues, in.ReturnValuesOnConditionCheckFailure, "ALL_OLD"); e != nil {
 		return nil, e
 	}
-	s.mu.Lock()
-	t, e := s.tableFor(in.TableName)
-	if e == nil {
-		e = t.checkItem(item, false)
-	}
+	old, e := s.writeIfHolds(in.TableName, item, func(t *table) *awsproto.Error { return t.checkItem(item, false) },
+		cond, in.ReturnValuesOnConditionCheckFailure, item)
 	if e != nil {
-		s.mu.Unlock()
-		return nil, e
-	}
-	key := t.schema.primaryKey(item)
-	old := t.items[key]
-	ok, e := holds(cond, itemOf(old))
-	if e == nil && !ok {
-		e = conditionFailed(in.ReturnValuesOnConditionCheckFailure, old)
-	}
-	if e != nil {
-		s.mu.Unlock()
-		return nil, e
-	}
-	cs := &changeSet{}
-	s.setItem(cs, t, key, old, item)
-	ch := s.commit(cs)
-	s.mu.Unlock()
-	if e := finish(ch); e != nil {
 		return nil, e
 	}
 	out := &itemOutput{}
@@ -101,6 +85,43 @@ func (s *Service) putItem(_ context.Context, in *putItemInput) (*itemOutput, *aw
 		out.Attributes = itemOf(old)
 	}
 	return out, nil
+}
+
+// writeIfHolds puts item (nil deletes) where keyAttrs point, when cond
+// holds on what is there, and returns what was there; check validates the
+// request against the table first. PutItem and DeleteItem are this one
+// write.
+func (s *Service) writeIfHolds(tableName string, keyAttrs attr.Item, check func(*table) *awsproto.Error,
+	cond expr.Cond, onFailure string, item attr.Item) (*record, *awsproto.Error) {
+	s.mu.Lock()
+	t, e := s.tableFor(tableName)
+	if e == nil {
+		e = check(t)
+	}
+	if e != nil {
+		s.mu.Unlock()
+		return nil, e
+	}
+	key := t.schema.primaryKey(keyAttrs)
+	old := t.items[key]
+	ok, e := holds(cond, itemOf(old))
+	if e == nil && !ok {
+		e = conditionFailed(onFailure, old)
+	}
+	if e != nil {
+		s.mu.Unlock()
+		return nil, e
+	}
+	cs := &changeSet{}
+	if item != nil || old != nil {
+		s.setItem(cs, t, key, old, item)
+	}
+	ch := s.commit(cs)
+	s.mu.Unlock()
+	if e := finish(ch); e != nil {
+		return nil, e
+	}
+	return old, nil
 }
 
 func (s *Service) getItem(_ context.Context, in *getItemInput) (*itemOutput, *awsproto.Error) {
@@ -216,12 +237,7 @@ func (s *Service) updateItem(_ context.Context, in *updateItemInput) (*itemOutpu
 	if e := x.done(); e != nil {
 		return nil, e
 	}
-	switch in.ReturnValues {
-	case "", "NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW":
-	default:
-		return nil, errInvalidReturnValues()
-	}
-	if e := checkReturnOnFailure(in.ReturnValuesOnConditionCheckFailure); e != nil {
+	if e := checkReturnValues(in.ReturnValues, in.ReturnValuesOnConditionCheckFailure, "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"); e != nil {
 		return nil, e
 	}
 	s.mu.Lock()
@@ -278,40 +294,12 @@ func (s *Service) deleteItem(_ context.Context, in *deleteItemInput) (*itemOutpu
 	if e := x.done(); e != nil {
 		return nil, e
 	}
-	switch in.ReturnValues {
-	case "", "NONE", "ALL_OLD":
-	default:
-		return nil, errInvalidReturnValues()
-	}
-	if e := checkReturnOnFailure(in.ReturnValuesOnConditionCheckFailure); e != nil {
+	if e := checkReturnValues(in.ReturnValues, in.ReturnValuesOnConditionCheckFailure, "ALL_OLD"); e != nil {
 		return nil, e
 	}
-	s.mu.Lock()
-	t, e := s.tableFor(in.TableName)
-	if e == nil {
-		e = t.checkKey(key)
-	}
+	old, e := s.writeIfHolds(in.TableName, key, func(t *table) *awsproto.Error { return t.checkKey(key) },
+		cond, in.ReturnValuesOnConditionCheckFailure, nil)
 	if e != nil {
-		s.mu.Unlock()
-		return nil, e
-	}
-	k := t.schema.primaryKey(key)
-	old := t.items[k]
-	ok, e := holds(cond, itemOf(old))
-	if e == nil && !ok {
-		e = conditionFailed(in.ReturnValuesOnConditionCheckFailure, old)
-	}
-	if e != nil {
-		s.mu.Unlock()
-		return nil, e
-	}
-	cs := &changeSet{}
-	if old != nil {
-		s.setItem(cs, t, k, old, nil)
-	}
-	ch := s.commit(cs)
-	s.mu.Unlock()
-	if e := finish(ch); e != nil {
 		return nil, e
 	}
 	out := &itemOutput{}
