@@ -382,6 +382,25 @@ func (e *dlqEnv) topology() (*dlq.Topology, error) {
 
 // queue resolves QUEUE, or --queue-url, to a queue and its state. A queue
 // the topology declares keeps its logical id, sources and consumer.
+// openQueue is the start every command on one QUEUE shares: read the
+// flags and QUEUE, run the command's own flag checks, connect, and find
+// the queue with its state.
+func (e *dlqEnv) openQueue(fs *flag.FlagSet, args []string, checks ...func() error) (dlq.Queue, dlq.QueueState, error) {
+	pos, err := parseDLQArgs(fs, args, 1)
+	if err != nil {
+		return dlq.Queue{}, dlq.QueueState{}, err
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return dlq.Queue{}, dlq.QueueState{}, err
+		}
+	}
+	if err := e.connect(); err != nil {
+		return dlq.Queue{}, dlq.QueueState{}, err
+	}
+	return e.queue(first(pos))
+}
+
 func (e *dlqEnv) queue(ref string) (dlq.Queue, dlq.QueueState, error) {
 	switch {
 	case e.f.queueURL != "" && ref != "":

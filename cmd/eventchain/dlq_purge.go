@@ -11,14 +11,7 @@ import (
 func runDLQPurge(e *dlqEnv, args []string) error {
 	fs := e.flagSet("purge", true, true)
 	yes := fs.Bool("yes", false, "purge without asking")
-	pos, err := parseDLQArgs(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	if err := e.connect(); err != nil {
-		return err
-	}
-	q, st, err := e.queue(first(pos))
+	q, st, err := e.openQueue(fs, args)
 	if err != nil {
 		return err
 	}

@@ -20,17 +20,12 @@ func runDLQRedrive(e *dlqEnv, args []string) error {
 	rate := fs.Int("rate", 0, fmt.Sprintf("move at most `N` messages a second, 1 to %d (default: a move task lets SQS choose; message by message, as fast as SQS takes them)", dlq.MaxMoveRate))
 	dryRun := fs.Bool("dry-run", false, "say what would move and where, moving nothing (reads the DLQ as show does)")
 	cancelTask := fs.Bool("cancel", false, "cancel the move task running from QUEUE (one a killed redrive left running)")
-	pos, err := parseDLQArgs(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	if *rate < 0 || *rate > dlq.MaxMoveRate {
-		return usagef("--rate %d: SQS moves 1 to %d messages a second", *rate, dlq.MaxMoveRate)
-	}
-	if err := e.connect(); err != nil {
-		return err
-	}
-	q, st, err := e.queue(first(pos))
+	q, st, err := e.openQueue(fs, args, func() error {
+		if *rate < 0 || *rate > dlq.MaxMoveRate {
+			return usagef("--rate %d: SQS moves 1 to %d messages a second", *rate, dlq.MaxMoveRate)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}

@@ -156,14 +156,7 @@ func runDLQShow(e *dlqEnv, args []string) error {
 	var sel selection
 	sel.register(fs, true, true, false)
 	visibility := fs.Duration("visibility", 30*time.Second, "visibility timeout of the messages show holds, extended while it reads")
-	pos, err := parseDLQArgs(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	if err := e.connect(); err != nil {
-		return err
-	}
-	q, st, err := e.queue(first(pos))
+	q, st, err := e.openQueue(fs, args)
 	if err != nil {
 		return err
 	}

@@ -10,14 +10,7 @@ import (
 func runDLQExport(e *dlqEnv, args []string) error {
 	fs := e.flagSet("export", true, false)
 	visibility := fs.Duration("visibility", 30*time.Second, "visibility timeout of the messages export holds, extended while it reads")
-	pos, err := parseDLQArgs(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	if err := e.connect(); err != nil {
-		return err
-	}
-	q, st, err := e.queue(first(pos))
+	q, st, err := e.openQueue(fs, args)
 	if err != nil {
 		return err
 	}
@@ -51,14 +44,7 @@ func incomplete(q dlq.Queue, st dlq.QueueState, stats dlq.ScanStats) error {
 
 func runDLQImport(e *dlqEnv, args []string) error {
 	fs := e.flagSet("import", true, true)
-	pos, err := parseDLQArgs(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	if err := e.connect(); err != nil {
-		return err
-	}
-	q, st, err := e.queue(first(pos))
+	q, st, err := e.openQueue(fs, args)
 	if err != nil {
 		return err
 	}
