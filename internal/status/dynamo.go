@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -382,14 +384,21 @@ func (d *Dynamo) RecordHop(ctx context.Context, id string, h Hop) error {
 	if err != nil {
 		return fmt.Errorf("record hop of request %s: %w", id, err)
 	}
-	r, err := decodeRequest(out.Attributes)
-	if err != nil {
-		return fmt.Errorf("decode request %s: %w", id, err)
+	// Only the hops matter here, and only their number unless the map
+	// outgrew MaxHops: every handled record passes this way.
+	stored, ok := out.Attributes[attrHops].(*types.AttributeValueMemberM)
+	if !ok {
+		return fmt.Errorf("decode request %s: attribute %s is not a map", id, attrHops)
 	}
-	if len(r.Hops) <= MaxHops {
+	if len(stored.Value) <= MaxHops {
 		return nil
 	}
-	oldest := r.Hops[:len(r.Hops)-MaxHops] // r.Hops is in time order
+	var byKey map[string]Hop
+	if err := attributevalue.Unmarshal(stored, &byKey); err != nil {
+		return fmt.Errorf("decode hops of request %s: %w", id, err)
+	}
+	hops := slices.SortedStableFunc(maps.Values(byKey), func(a, b Hop) int { return a.At.Compare(b.At) })
+	oldest := hops[:len(hops)-MaxHops]
 	names := map[string]string{"#hops": attrHops}
 	paths := make([]string, len(oldest))
 	for i, o := range oldest {
