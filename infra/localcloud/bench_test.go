@@ -80,6 +80,13 @@ type benchClient struct {
 var benchRun atomic.Int64
 
 func BenchmarkWorkloads(b *testing.B) {
+	compareTargets(b, benchWorkloads(), func(w benchWorkload) string { return w.name }, runWorkload)
+}
+
+// compareTargets runs each workload on localcloud in memory, localcloud
+// with a data directory and moto_server, and logs the table of their
+// rates side by side.
+func compareTargets[W any](b *testing.B, workloads []W, name func(W) string, run func(*testing.B, W, benchTarget) float64) {
 	memory := startBenchLocal(b, "")
 	disk := startBenchLocal(b, b.TempDir())
 	moto := motoserver.Start(b)
@@ -88,18 +95,18 @@ func BenchmarkWorkloads(b *testing.B) {
 		{name: "localcloud-disk", endpoint: disk},
 		{name: "moto", endpoint: moto, moto: true},
 	}
-	results := map[string]map[string]float64{} // workload → target → msgs/s
+	results := map[string]map[string]float64{} // workload → target → rate
 	var mu sync.Mutex
-	for _, w := range benchWorkloads() {
-		b.Run(w.name, func(b *testing.B) {
+	for _, w := range workloads {
+		b.Run(name(w), func(b *testing.B) {
 			for _, tg := range targets {
 				b.Run(tg.name, func(b *testing.B) {
-					rate := runWorkload(b, w, tg)
+					rate := run(b, w, tg)
 					mu.Lock()
-					if results[w.name] == nil {
-						results[w.name] = map[string]float64{}
+					if results[name(w)] == nil {
+						results[name(w)] = map[string]float64{}
 					}
-					results[w.name][tg.name] = rate // the last (largest b.N) run wins
+					results[name(w)][tg.name] = rate // the last (largest b.N) run wins
 					mu.Unlock()
 				})
 			}

@@ -21,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eventchain/eventchain/internal/motoserver"
 )
 
 // ddbBenchItems is how many items the workloads spread over.
@@ -71,32 +70,7 @@ func ddbWorkloads() []ddbWorkload {
 var ddbBenchRun atomic.Int64
 
 func BenchmarkDynamoDB(b *testing.B) {
-	memory := startBenchLocal(b, "")
-	disk := startBenchLocal(b, b.TempDir())
-	moto := motoserver.Start(b)
-	targets := []benchTarget{
-		{name: "localcloud-memory", endpoint: memory},
-		{name: "localcloud-disk", endpoint: disk},
-		{name: "moto", endpoint: moto, moto: true},
-	}
-	results := map[string]map[string]float64{}
-	var mu sync.Mutex
-	for _, w := range ddbWorkloads() {
-		b.Run(w.name, func(b *testing.B) {
-			for _, tg := range targets {
-				b.Run(tg.name, func(b *testing.B) {
-					rate := runDDBWorkload(b, w, tg)
-					mu.Lock()
-					if results[w.name] == nil {
-						results[w.name] = map[string]float64{}
-					}
-					results[w.name][tg.name] = rate
-					mu.Unlock()
-				})
-			}
-		})
-	}
-	b.Log("\n" + benchTable(results))
+	compareTargets(b, ddbWorkloads(), func(w ddbWorkload) string { return w.name }, runDDBWorkload)
 }
 
 func runDDBWorkload(b *testing.B, w ddbWorkload, tg benchTarget) float64 {
