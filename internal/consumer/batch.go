@@ -209,12 +209,12 @@ func (r *Runner) process(ctx context.Context, msg lambdaevents.SQSMessage) bool 
 	switch {
 	case err == nil:
 		logOutcome(ctx, logger, OutcomeAcked, start, nil)
-		r.recordHop(ctx, rec, status.OutcomeOK, "", nil, start)
+		r.recordHop(ctx, rec, status.OutcomeOK, "", nil, start, 0)
 		return true
 	case errors.As(err, &panicked):
 		logger.ErrorContext(ctx, "record handler panicked", slog.String("stack", panicked.stack))
 		logOutcome(ctx, logger.With(slog.String("error_code", "Panic")), OutcomePanic, start, err)
-		r.recordHop(ctx, rec, status.OutcomeFailed, "Panic", err, start)
+		r.recordHop(ctx, rec, status.OutcomeFailed, "Panic", err, start, 0)
 		return false
 	// Transient before permanent: if a handler wraps one in the other,
 	// retrying is the choice that cannot lose the record.
@@ -238,11 +238,12 @@ func (r *Runner) process(ctx context.Context, msg lambdaevents.SQSMessage) bool 
 		if !acked {
 			outcome = status.OutcomeFailed
 		}
-		r.recordHop(ctx, rec, outcome, permanent.Code, permanent.Err, start)
+		r.recordHop(ctx, rec, outcome, permanent.Code, permanent.Err, start, 0)
 		return acked
 	default:
-		logOutcome(ctx, logger.With(slog.String("error_code", awsCode(err))), OutcomeFailed, start, err)
-		r.recordHop(ctx, rec, status.OutcomeFailed, awsCode(err), err, start)
+		code := awsCode(err)
+		logOutcome(ctx, logger.With(slog.String("error_code", code)), OutcomeFailed, start, err)
+		r.recordHop(ctx, rec, status.OutcomeFailed, code, err, start, 0)
 		return false
 	}
 }
@@ -254,7 +255,7 @@ const hopTimeout = 2 * time.Second
 // recordHop adds the record's handling to its request's hops. The hop is
 // for people: a failure to record it is logged, and never changes what
 // happens to the record.
-func (r *Runner) recordHop(ctx context.Context, rec Record, outcome status.Outcome, code string, cause error, start time.Time, retryIn ...time.Duration) {
+func (r *Runner) recordHop(ctx context.Context, rec Record, outcome status.Outcome, code string, cause error, start time.Time, retryIn time.Duration) {
 	if r.opts.Hops == nil || rec.Event.Subject == "" {
 		return
 	}
@@ -266,9 +267,7 @@ func (r *Runner) recordHop(ctx context.Context, rec Record, outcome status.Outco
 	if cause != nil {
 		h.Reason = cause.Error()
 	}
-	if len(retryIn) > 0 {
-		h.RetryIn = min(retryIn[0], maxVisibility)
-	}
+	h.RetryIn = min(retryIn, maxVisibility)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hopTimeout)
 	defer cancel()
 	if err := r.opts.Hops.RecordHop(ctx, rec.Event.Subject, h); err != nil {
