@@ -22,4 +22,9 @@
 // fail, sending them to the subscription's dead-letter queue. They are
 // changed in process (InjectFaults, ClearFaults) or over HTTP at
 // FaultsPath, beside the health check at HealthPath.
+//
+// Reset (ResetPath, and MotoResetPath for suites written for moto's
+// server mode) wipes state between tests through each service's own
+// delete paths, so memory and disk agree and a failed write rolls back
+// as any other does.
 package localcloud

@@ -10,15 +10,24 @@ import (
 // HealthPath is where the Cloud answers GET with its Health.
 const HealthPath = "/_localcloud/health"
 
-// Health is the emulator's own state, as opposed to the emulated
-// services': whether its writes reach the disk.
+// Health is the emulator's state: whether its writes reach the disk, and
+// per service what it holds (queues and messages, topics and
+// subscriptions, instances, tables and items), which tells a test suite
+// at a glance whether a reset left anything behind.
 type Health struct {
-	Storage storage.Status `json:"storage"`
+	Storage  storage.Status            `json:"storage"`
+	Services map[string]map[string]int `json:"services"`
 }
 
 // Health reports the Cloud's state.
 func (c *Cloud) Health() Health {
-	return Health{Storage: c.storage.Status()}
+	return Health{Storage: c.storage.Status(), Services: map[string]map[string]int{
+		"sqs":      c.SQS.Summary(),
+		"sns":      c.SNS.Summary(),
+		"ec2":      c.EC2.Summary(),
+		"dynamodb": c.DynamoDB.Summary(),
+		"sts":      {},
+	}}
 }
 
 // Storage is the state of the data directory's writes, nil in memory.

@@ -149,6 +149,10 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.serveFaults(w, r)
 		return
 	}
+	if r.URL.Path == ResetPath || r.URL.Path == MotoResetPath {
+		c.serveReset(w, r)
+		return
+	}
 	c.router.ServeHTTP(w, r)
 }
 

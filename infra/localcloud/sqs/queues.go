@@ -229,20 +229,47 @@ func (s *Service) deleteQueue(_ context.Context, in *queueRef) (*empty, *awsprot
 		s.mu.Unlock()
 		return nil, errQueueDoesNotExist()
 	}
-	delete(s.queues, q.name)
-	q.mu.Lock()
-	q.deleted = true
-	q.wake()
-	ch := s.store.enqueue(
-		write{bucket: bucketQueues, key: []byte(q.name)},
-		write{bucket: msgBucket(q.name), dropBckt: true},
-		write{bucket: dedupBucket(q.name), dropBckt: true})
-	q.mu.Unlock()
-	s.mu.Unlock()
-	if err := wait(ch); err != nil {
+	if err := s.dropQueues(q); err != nil {
 		return nil, errInternal(err)
 	}
 	return nil, nil
+}
+
+// dropQueues deletes qs from memory and, in one commit, from disk. The
+// caller holds s.mu, which dropQueues releases before it waits for the
+// commit. When the write fails the queues come back as they were (unless
+// a queue of the same name was created meanwhile), so memory never lacks
+// what the disk still holds.
+func (s *Service) dropQueues(qs ...*queue) error {
+	var ws []write
+	for _, q := range qs {
+		delete(s.queues, q.name)
+		q.mu.Lock()
+		q.deleted = true
+		q.wake()
+		ws = append(ws,
+			write{bucket: bucketQueues, key: []byte(q.name)},
+			write{bucket: msgBucket(q.name), dropBckt: true},
+			write{bucket: dedupBucket(q.name), dropBckt: true})
+		q.mu.Unlock()
+	}
+	ch := s.store.enqueue(ws...)
+	s.mu.Unlock()
+	err := wait(ch)
+	if err == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, q := range qs {
+		if s.queues[q.name] == nil {
+			q.mu.Lock()
+			q.deleted = false
+			q.mu.Unlock()
+			s.queues[q.name] = q
+		}
+	}
+	return err
 }
 
 func (s *Service) listQueues(_ context.Context, in *listQueuesInput) (*listQueuesOutput, *awsproto.Error) {
