@@ -27,14 +27,8 @@ const (
 	DefaultRegion    = awsproto.DefaultRegion
 )
 
-// SNS delivers to the SQS service in-process, through every interface
-// it knows: FIFO topics need group and deduplication ids, and handing
-// deliveries over before waiting lets them share log syncs.
-var (
-	_ sns.QueueSender      = (*sqs.Service)(nil)
-	_ sns.FIFOQueueSender  = (*sqs.Service)(nil)
-	_ sns.AsyncQueueSender = (*sqs.Service)(nil)
-)
+// SNS delivers to the SQS service in-process.
+var _ sns.Queues = (*sqs.Service)(nil)
 
 // Options configures a Cloud.
 type Options struct {
@@ -76,6 +70,7 @@ type Options struct {
 type Cloud struct {
 	opts     Options
 	db       *bbolt.DB
+	log      *storage.Log   // the data directory's write-ahead log, shared by every service; nil in memory
 	storage  *storage.State // nil in memory
 	lock     *os.File       // the data directory's lock; nil in memory
 	router   *awsproto.Router
@@ -113,26 +108,42 @@ func New(opts Options) (*Cloud, error) {
 			return nil, errors.Join(fmt.Errorf("open localcloud state: %w", err), c.Close())
 		}
 		c.db = db
+		log, err := storage.OpenLog(db, c.storage, storage.LogOptions{Salvage: opts.Salvage, Describe: describeWrite})
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("open localcloud log: %w", err), c.Close())
+		}
+		c.log = log
 	}
 	var err error
-	if c.SQS, err = sqs.New(sqs.Options{AccountID: opts.AccountID, Region: opts.Region, BaseURL: opts.BaseURL, DB: c.db, State: c.storage, Salvage: opts.Salvage, Clock: opts.Clock}); err != nil {
+	if c.SQS, err = sqs.New(sqs.Options{AccountID: opts.AccountID, Region: opts.Region, BaseURL: opts.BaseURL, DB: c.db, Log: c.log, State: c.storage, Clock: opts.Clock}); err != nil {
 		return nil, errors.Join(fmt.Errorf("localcloud sqs: %w", err), c.Close())
 	}
-	if c.SNS, err = sns.New(sns.Options{AccountID: opts.AccountID, Region: opts.Region, BaseURL: opts.BaseURL, DB: c.db, State: c.storage, Clock: opts.Clock, Queues: c.SQS}); err != nil {
+	if c.SNS, err = sns.New(sns.Options{AccountID: opts.AccountID, Region: opts.Region, BaseURL: opts.BaseURL, DB: c.db, Log: c.log, Clock: opts.Clock, Queues: c.SQS}); err != nil {
 		return nil, errors.Join(fmt.Errorf("localcloud sns: %w", err), c.Close())
 	}
-	if c.EC2, err = ec2.New(ec2.Options{AccountID: opts.AccountID, Region: opts.Region, DB: c.db, State: c.storage, Clock: opts.Clock,
+	if c.EC2, err = ec2.New(ec2.Options{AccountID: opts.AccountID, Region: opts.Region, DB: c.db, Log: c.log, Clock: opts.Clock,
 		BootDelay: opts.EC2BootDelay, TerminateDelay: opts.EC2TerminateDelay, TerminatedRetention: opts.EC2TerminatedRetention,
 		NotFoundFor: opts.EC2NotFoundFor, RateLimit: opts.EC2RateLimit, Burst: opts.EC2Burst}); err != nil {
 		return nil, errors.Join(fmt.Errorf("localcloud ec2: %w", err), c.Close())
 	}
-	if c.DynamoDB, err = dynamodb.New(dynamodb.Options{AccountID: opts.AccountID, Region: opts.Region, DB: c.db, State: c.storage, Clock: opts.Clock,
+	if c.DynamoDB, err = dynamodb.New(dynamodb.Options{AccountID: opts.AccountID, Region: opts.Region, DB: c.db, Log: c.log, Clock: opts.Clock,
 		TTLInterval: opts.DynamoDBTTLInterval}); err != nil {
 		return nil, errors.Join(fmt.Errorf("localcloud dynamodb: %w", err), c.Close())
 	}
 	c.STS = sts.New(sts.Options{AccountID: opts.AccountID, Region: opts.Region})
 	c.router = awsproto.NewRouter(opts.Limits.body(), c.SQS.API(), c.SNS.API(), c.EC2.API(), c.STS.API(), c.DynamoDB.API())
 	return c, nil
+}
+
+// describeWrite names a write in the words of the service that made it,
+// for reports of what damage to the log lost.
+func describeWrite(w storage.Write) string {
+	for _, describe := range []func(storage.Write) string{sqs.DescribeWrite, sns.DescribeWrite, ec2.DescribeWrite, dynamodb.DescribeWrite} {
+		if d := describe(w); d != "" {
+			return d
+		}
+	}
+	return ""
 }
 
 // ServeHTTP dispatches a request to the service it is for: SQS by its
@@ -229,6 +240,9 @@ func (c *Cloud) Close() error {
 	if c.SQS != nil {
 		errs = append(errs, c.SQS.Close())
 	}
+	// The services have stopped writing: what they queued is committed
+	// and the log folded into the database before it closes.
+	errs = append(errs, c.log.Close())
 	if c.db != nil {
 		errs = append(errs, c.db.Close())
 	}

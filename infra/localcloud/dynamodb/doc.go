@@ -16,26 +16,17 @@
 //
 // # Storage
 //
-// With Options.DB, every change an answer acknowledges is in bbolt
-// before the answer is written: tables in one bucket, each table's items
-// in a bucket of its own, keyed by the encoded primary key, in DynamoDB
-// JSON. Commits are grouped: writes queue while a bbolt transaction
-// commits and share the next one, so a burst of writes costs two syncs
-// per group, not per request. A commit that fails is undone in memory
-// (with every write queued behind it) and answered with an
-// InternalServerError, and storage.State reports it.
-//
-// bbolt rather than the SQS write-ahead log (storage/doc.go): a queue
-// writes every message twice (sent, then deleted) at the rates the log
-// was built for, while a table sees a few conditional writes per
-// request, for which grouped bbolt commits suffice. Measured with
-// BenchmarkDynamoDB (4 SDK clients on the same 2 cores, operations per
-// second, memory → data directory): conditional UpdateItem 7500 → 2578,
-// TransactWriteItems of two Puts 7294 → 2150, GetItem 8296 → 8064,
-// against moto's 215, 47 and 295. bbolt also keeps the items readable
-// in place, under the storage layer's damage checks and salvage, with no
-// second format to replay. Reads never touch the disk: the state is
-// loaded at start.
+// With Options.DB, every change an answer acknowledges is on disk
+// before the answer is written, in the data directory's write-ahead log
+// (package storage), which is folded into bbolt: tables in one bucket,
+// each table's items in a bucket of its own, keyed by the encoded primary
+// key, in DynamoDB JSON. Commits are grouped: writes queue while a group
+// is being synced and share the next one, and the log groups them with
+// every other service's writes, so a burst costs one sync per group, not
+// per request. A commit that fails is undone in memory (with every write
+// queued behind it, newest first) and answered with an
+// InternalServerError, and storage.State reports it. Reads never touch
+// the disk: the state is loaded at start.
 //
 // Not emulated: PartiQL, streams, backups and exports, global tables,
 // the legacy non-expression parameters (Expected, AttributeUpdates,

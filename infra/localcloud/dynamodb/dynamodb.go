@@ -1,6 +1,8 @@
 package dynamodb
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -23,7 +25,12 @@ type Options struct {
 	// DB, when set, makes every acknowledged change durable; nil keeps
 	// state in memory.
 	DB *bbolt.DB
-	// State reports failed writes and injects them in tests.
+	// Log is the data directory's write-ahead log, shared by its
+	// services: a change is acknowledged once it is there. With DB set
+	// and Log nil, the service opens a log of its own on DB and closes it
+	// with the service.
+	Log *storage.Log
+	// State reports failed writes of a log of the service's own.
 	State *storage.State
 	Clock func() time.Time
 	// TTLInterval is how often the sweep deletes items whose TTL has
@@ -66,12 +73,19 @@ func New(opts Options) (*Service, error) {
 	s.wire = s.api()
 	s.router = awsproto.NewRouter(awsproto.Limits{}, s.wire)
 	if opts.DB != nil {
+		log, own, err := storage.LogFor(opts.DB, opts.Log, opts.State, storage.LogOptions{Describe: DescribeWrite})
+		if err != nil {
+			return nil, fmt.Errorf("open dynamodb log: %w", err)
+		}
 		tables, err := load(opts.DB)
 		if err != nil {
+			if own {
+				err = errors.Join(err, log.Close())
+			}
 			return nil, err
 		}
 		s.tables = tables
-		s.store = newCommitter(opts.DB, opts.State, &s.mu)
+		s.store = newCommitter(log, own, &s.mu)
 	}
 	if opts.TTLInterval > 0 {
 		s.workers.Add(1)
@@ -83,12 +97,13 @@ func New(opts Options) (*Service, error) {
 // Close stops the TTL sweep and commits what is queued for disk. It is
 // safe to call more than once.
 func (s *Service) Close() error {
+	var err error
 	s.closeOnce.Do(func() {
 		close(s.closing)
 		s.workers.Wait()
-		s.store.close()
+		err = s.store.close()
 	})
-	return nil
+	return err
 }
 
 // Counters returns the service's counters.

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/eventchain/eventchain/infra/localcloud/dynamodb/attr"
 	"github.com/eventchain/eventchain/infra/localcloud/storage"
@@ -49,10 +49,10 @@ type pendingWrite struct {
 	done chan error
 }
 
-// committer writes the changes of concurrent operations to bbolt
-// together: while one transaction commits, the next operations queue up
-// and share the following one, so a busy table costs one commit (two
-// syncs) per group rather than per request. Operations queue their
+// committer writes the changes of concurrent operations to the data
+// directory's log together: while one group is being synced, the next
+// operations queue up and share the following one, so a busy table costs
+// one log sync per group rather than per request. Operations queue their
 // changes while they hold the service's lock, so the disk sees them in
 // the order memory did.
 //
@@ -61,8 +61,8 @@ type pendingWrite struct {
 // newest first, so memory matches the disk again before anyone else
 // writes.
 type committer struct {
-	db    *bbolt.DB
-	state *storage.State
+	log *storage.Log
+	own bool // log was opened for this committer, and is closed with it
 	// lock is the service's write lock, taken to undo a failed group.
 	lock sync.Locker
 
@@ -75,8 +75,8 @@ type committer struct {
 
 var errClosed = errors.New("the service is closed")
 
-func newCommitter(db *bbolt.DB, st *storage.State, lock sync.Locker) *committer {
-	c := &committer{db: db, state: st, lock: lock, kick: make(chan struct{}, 1), done: make(chan struct{})}
+func newCommitter(log *storage.Log, own bool, lock sync.Locker) *committer {
+	c := &committer{log: log, own: own, lock: lock, kick: make(chan struct{}, 1), done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -134,18 +134,18 @@ func (c *committer) drain() {
 }
 
 func (c *committer) commit(group []pendingWrite) {
-	err := c.state.Write(func() error {
-		return c.db.Update(func(tx *bbolt.Tx) error {
-			for _, w := range group {
-				for _, ch := range w.cs.changes {
-					if err := apply(tx, ch); err != nil {
-						return err
-					}
-				}
+	var ws []storage.Write
+	var err error
+	for _, w := range group {
+		for _, ch := range w.cs.changes {
+			if ws, err = appendWrites(ws, ch); err != nil {
+				break
 			}
-			return nil
-		})
-	})
+		}
+	}
+	if err == nil {
+		err = storage.Wait(c.log.Enqueue(ws...))
+	}
 	if err != nil {
 		err = fmt.Errorf("commit dynamodb changes: %w", err)
 		c.lock.Lock()
@@ -166,65 +166,69 @@ func (c *committer) commit(group []pendingWrite) {
 	}
 }
 
-func apply(tx *bbolt.Tx, ch change) error {
+// appendWrites appends the log writes of one change to ws.
+func appendWrites(ws []storage.Write, ch change) ([]storage.Write, error) {
 	switch {
 	case ch.meta != nil:
-		b, err := tx.CreateBucketIfNotExists(bucketTables)
-		if err != nil {
-			return err
-		}
 		val, err := json.Marshal(ch.meta)
 		if err != nil {
-			return fmt.Errorf("encode table %s: %w", ch.table, err)
+			return ws, fmt.Errorf("encode table %s: %w", ch.table, err)
 		}
-		if _, err := tx.CreateBucketIfNotExists(itemBucket(ch.table)); err != nil {
-			return err
-		}
-		return b.Put([]byte(ch.table), val)
+		return append(ws,
+			storage.Write{Bucket: itemBucket(ch.table), CreateBucket: true},
+			storage.Write{Bucket: bucketTables, Key: []byte(ch.table), Val: val}), nil
 	case ch.dropTable:
-		if b := tx.Bucket(bucketTables); b != nil {
-			if err := b.Delete([]byte(ch.table)); err != nil {
-				return err
-			}
-		}
-		if err := tx.DeleteBucket(itemBucket(ch.table)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
-			return err
-		}
-		return nil
+		return append(ws,
+			storage.Write{Bucket: bucketTables, Key: []byte(ch.table)},
+			storage.Write{Bucket: itemBucket(ch.table), DropBucket: true}), nil
 	case ch.item != nil:
-		b, err := tx.CreateBucketIfNotExists(itemBucket(ch.table))
-		if err != nil {
-			return err
-		}
 		val, err := json.Marshal(ch.item)
 		if err != nil {
-			return fmt.Errorf("encode an item of %s: %w", ch.table, err)
+			return ws, fmt.Errorf("encode an item of %s: %w", ch.table, err)
 		}
-		return b.Put([]byte(ch.key), val)
+		return append(ws, storage.Write{Bucket: itemBucket(ch.table), Key: []byte(ch.key), Val: val}), nil
 	default:
-		b := tx.Bucket(itemBucket(ch.table))
-		if b == nil {
-			return nil
-		}
-		return b.Delete([]byte(ch.key))
+		return append(ws, storage.Write{Bucket: itemBucket(ch.table), Key: []byte(ch.key)}), nil
 	}
 }
 
-// close commits what is queued and stops the committer.
-func (c *committer) close() {
+// DescribeWrite names a write of the DynamoDB buckets for reports of what
+// damage to the log lost; it returns "" for other buckets.
+func DescribeWrite(w storage.Write) string {
+	bucket := string(w.Bucket)
+	switch {
+	case bucket == string(bucketTables):
+		return fmt.Sprintf("%s of table %s", w.Op(), w.Key)
+	case strings.HasPrefix(bucket, "dynamodb.t."):
+		table := strings.TrimPrefix(bucket, "dynamodb.t.")
+		if len(w.Key) == 0 {
+			return fmt.Sprintf("%s of the items of table %s", w.Op(), table)
+		}
+		return fmt.Sprintf("%s of an item of table %s (key %q)", w.Op(), table, w.Key)
+	}
+	return ""
+}
+
+// close commits what is queued and stops the committer, closing a log
+// of its own.
+func (c *committer) close() error {
 	if c == nil {
-		return
+		return nil
 	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		<-c.done
-		return
+		return nil
 	}
 	c.closed = true
 	close(c.kick)
 	c.mu.Unlock()
 	<-c.done
+	if c.own {
+		return c.log.Close()
+	}
+	return nil
 }
 
 // load reads the tables and items kept in db.

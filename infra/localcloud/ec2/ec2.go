@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"errors"
 	"math"
 	"net/http"
 	"sync"
@@ -31,7 +32,12 @@ type Options struct {
 	// DB, when set, makes every acknowledged change durable; nil keeps
 	// state in memory.
 	DB *bbolt.DB
-	// State reports failed writes and injects them in tests.
+	// Log is the data directory's write-ahead log, shared by its
+	// services: a change is acknowledged once it is there. With DB set
+	// and Log nil, the service opens a log of its own on DB and closes it
+	// with the service.
+	Log *storage.Log
+	// State reports failed writes of a log of the service's own.
 	State *storage.State
 	Clock func() time.Time
 	// BootDelay is how long an instance stays pending before it runs; zero
@@ -107,14 +113,14 @@ func New(opts Options) (*Service, error) {
 		s.limiter = rate.NewLimiter(rate.Limit(opts.RateLimit), burst)
 	}
 	if opts.DB != nil {
-		st, err := openStore(opts.DB, opts.State)
+		st, err := openStore(opts.DB, opts.Log, opts.State)
 		if err != nil {
 			return nil, err
 		}
 		s.store = st
 		instances, reservations, err := st.load()
 		if err != nil {
-			return nil, err
+			return nil, errors.Join(err, st.close())
 		}
 		for _, in := range instances {
 			s.instances[in.ID] = in
@@ -170,6 +176,6 @@ func (s *Service) admit(op string) *awsproto.Error {
 // Throttled) and the resource "instances" (In: launched, Out: terminated).
 func (s *Service) Counters() *stats.Counters { return &s.counters }
 
-// Close stops background work. The service runs none (states are computed
-// from timestamps), so it only exists to match the other services.
-func (s *Service) Close() error { return nil }
+// Close closes a log of the service's own. The service runs no
+// background work: states are computed from timestamps.
+func (s *Service) Close() error { return s.store.close() }

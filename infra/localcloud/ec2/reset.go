@@ -1,10 +1,6 @@
 package ec2
 
-import (
-	"fmt"
-
-	"go.etcd.io/bbolt"
-)
+import "fmt"
 
 // Reset forgets every instance, reservation and client token, in memory
 // and on disk: a test suite calls it between tests so that no instance
@@ -25,23 +21,6 @@ func (s *Service) Reset() error {
 	clear(s.tokens)
 	s.order = nil
 	return nil
-}
-
-// clear empties both buckets in one transaction.
-func (st *store) clear() error {
-	return st.st.Write(func() error {
-		return st.db.Update(func(tx *bbolt.Tx) error {
-			for _, b := range [][]byte{bucketInstances, bucketReservations} {
-				if err := tx.DeleteBucket(b); err != nil {
-					return fmt.Errorf("drop bucket %s: %w", b, err)
-				}
-				if _, err := tx.CreateBucket(b); err != nil {
-					return fmt.Errorf("create bucket %s: %w", b, err)
-				}
-			}
-			return nil
-		})
-	})
 }
 
 // Summary counts the instances still describable, for the emulator's

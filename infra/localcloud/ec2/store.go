@@ -18,14 +18,15 @@ var (
 )
 
 // store keeps instances and reservations (with their client tokens) in
-// bbolt. Each put is one transaction, committed (and synced) before the
-// caller answers.
+// bbolt, through the data directory's write-ahead log: each put is
+// acknowledged once it is in the log.
 type store struct {
-	db *bbolt.DB
-	st *storage.State
+	db  *bbolt.DB
+	log *storage.Log
+	own bool // log was opened for this store, and is closed with it
 }
 
-func openStore(db *bbolt.DB, st *storage.State) (*store, error) {
+func openStore(db *bbolt.DB, shared *storage.Log, st *storage.State) (*store, error) {
 	err := db.Update(func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketInstances, bucketReservations} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -37,41 +38,65 @@ func openStore(db *bbolt.DB, st *storage.State) (*store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ec2 state: %w", err)
 	}
-	return &store{db: db, st: st}, nil
+	log, own, err := storage.LogFor(db, shared, st, storage.LogOptions{Describe: DescribeWrite})
+	if err != nil {
+		return nil, fmt.Errorf("ec2 log: %w", err)
+	}
+	return &store{db: db, log: log, own: own}, nil
 }
 
 // put writes instances and, when not nil, a reservation.
 func (st *store) put(instances []*instance, res *reservation) error {
-	err := st.st.Write(func() error { return st.db.Update(st.putTx(instances, res)) })
-	if err != nil {
+	ws := make([]storage.Write, 0, len(instances)+1)
+	for _, in := range instances {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("encode instance %s: %w", in.ID, err)
+		}
+		ws = append(ws, storage.Write{Bucket: bucketInstances, Key: []byte(in.ID), Val: b})
+	}
+	if res != nil {
+		b, err := json.Marshal(res)
+		if err != nil {
+			return fmt.Errorf("encode reservation %s: %w", res.ID, err)
+		}
+		ws = append(ws, storage.Write{Bucket: bucketReservations, Key: []byte(res.ID), Val: b})
+	}
+	if err := storage.Wait(st.log.Enqueue(ws...)); err != nil {
 		return fmt.Errorf("ec2 state: %w", err)
 	}
 	return nil
 }
 
-func (st *store) putTx(instances []*instance, res *reservation) func(*bbolt.Tx) error {
-	return func(tx *bbolt.Tx) error {
-		ib := tx.Bucket(bucketInstances)
-		for _, in := range instances {
-			b, err := json.Marshal(in)
-			if err != nil {
-				return fmt.Errorf("encode instance %s: %w", in.ID, err)
-			}
-			if err := ib.Put([]byte(in.ID), b); err != nil {
-				return fmt.Errorf("put instance %s: %w", in.ID, err)
-			}
-		}
-		if res != nil {
-			b, err := json.Marshal(res)
-			if err != nil {
-				return fmt.Errorf("encode reservation %s: %w", res.ID, err)
-			}
-			if err := tx.Bucket(bucketReservations).Put([]byte(res.ID), b); err != nil {
-				return fmt.Errorf("put reservation %s: %w", res.ID, err)
-			}
-		}
+// clear empties both buckets in one commit.
+func (st *store) clear() error {
+	var ws []storage.Write
+	for _, b := range [][]byte{bucketInstances, bucketReservations} {
+		ws = append(ws, storage.Write{Bucket: b, DropBucket: true}, storage.Write{Bucket: b, CreateBucket: true})
+	}
+	if err := storage.Wait(st.log.Enqueue(ws...)); err != nil {
+		return fmt.Errorf("ec2 state: %w", err)
+	}
+	return nil
+}
+
+func (st *store) close() error {
+	if st == nil || !st.own {
 		return nil
 	}
+	return st.log.Close()
+}
+
+// DescribeWrite names a write of the EC2 buckets for reports of what
+// damage to the log lost; it returns "" for other buckets.
+func DescribeWrite(w storage.Write) string {
+	switch string(w.Bucket) {
+	case string(bucketInstances):
+		return fmt.Sprintf("%s of instance %s", w.Op(), w.Key)
+	case string(bucketReservations):
+		return fmt.Sprintf("%s of reservation %s", w.Op(), w.Key)
+	}
+	return ""
 }
 
 // load reads every instance (in launch order) and reservation.

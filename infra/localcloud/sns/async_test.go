@@ -14,7 +14,7 @@ import (
 	"github.com/eventchain/eventchain/infra/localcloud/awsmsg"
 )
 
-// asyncQueues is an AsyncQueueSender that records when each message is
+// asyncQueues is a Queues that records when each message is
 // handed over ("start") and when its commit is awaited ("commit");
 // commits to queues in failCommit fail.
 type asyncQueues struct {
@@ -23,15 +23,7 @@ type asyncQueues struct {
 	failCommit map[string]bool
 }
 
-func (f *asyncQueues) SendToQueue(queueARN, body string, attrs map[string]awsmsg.Attribute) error {
-	commit, err := f.StartSendToQueue(queueARN, body, attrs, "", "")
-	if err != nil {
-		return err
-	}
-	return commit()
-}
-
-func (f *asyncQueues) StartSendToQueue(queueARN, body string, _ map[string]awsmsg.Attribute, _, _ string) (func() error, error) {
+func (f *asyncQueues) StartSend(queueARN, body string, _ map[string]awsmsg.Attribute, _, _ string) (func() error, error) {
 	name := queueARN[strings.LastIndex(queueARN, ":")+1:]
 	f.record("start " + name + " " + body)
 	return func() error {

@@ -130,8 +130,7 @@ func (s *Service) deliveryFailed(t *topic, tg target, m *message, body string, a
 }
 
 // startSend hands a message to a queue and returns the wait for it to be
-// durable: at once through an AsyncQueueSender, else by sending it
-// synchronously (and returning a wait with nothing left to wait for).
+// durable.
 func (s *Service) startSend(t *topic, queueARN, body string, attrs map[string]awsmsg.Attribute, m *message) (commit func() error, err error) {
 	if s.opts.Queues == nil {
 		return nil, errors.New("no queue sender configured")
@@ -139,41 +138,20 @@ func (s *Service) startSend(t *topic, queueARN, body string, attrs map[string]aw
 	if len(attrs) > maxRawAttributes {
 		return nil, errTooManyAttributes
 	}
-	if aq, ok := s.opts.Queues.(AsyncQueueSender); ok {
-		var groupID, dedupID string
-		if t.fifo() {
-			groupID, dedupID = m.groupID, m.dedupID
-		}
-		commit, err := aq.StartSendToQueue(queueARN, body, attrs, groupID, dedupID)
-		if err != nil {
-			return nil, fmt.Errorf("deliver to %s: %w", queueARN, err)
-		}
-		return func() error {
-			if err := commit(); err != nil {
-				return fmt.Errorf("deliver to %s: %w", queueARN, err)
-			}
-			return nil
-		}, nil
-	}
-	if err := s.send(t, queueARN, body, attrs, m); err != nil {
-		return nil, err
-	}
-	return func() error { return nil }, nil
-}
-
-func (s *Service) send(t *topic, queueARN, body string, attrs map[string]awsmsg.Attribute, m *message) error {
+	var groupID, dedupID string
 	if t.fifo() {
-		if fq, ok := s.opts.Queues.(FIFOQueueSender); ok {
-			if err := fq.SendToFIFOQueue(queueARN, body, attrs, m.groupID, m.dedupID); err != nil {
-				return fmt.Errorf("deliver to %s: %w", queueARN, err)
-			}
-			return nil
+		groupID, dedupID = m.groupID, m.dedupID
+	}
+	durable, err := s.opts.Queues.StartSend(queueARN, body, attrs, groupID, dedupID)
+	if err != nil {
+		return nil, fmt.Errorf("deliver to %s: %w", queueARN, err)
+	}
+	return func() error {
+		if err := durable(); err != nil {
+			return fmt.Errorf("deliver to %s: %w", queueARN, err)
 		}
-	}
-	if err := s.opts.Queues.SendToQueue(queueARN, body, attrs); err != nil {
-		return fmt.Errorf("deliver to %s: %w", queueARN, err)
-	}
-	return nil
+		return nil
+	}, nil
 }
 
 // notification is the JSON document SNS delivers when raw delivery is off.

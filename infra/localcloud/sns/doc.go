@@ -7,9 +7,9 @@
 // package filterpolicy), subscription dead-letter queues, Publish and
 // PublishBatch, and tags. Publish answers only after every matching
 // subscription's delivery was handed to its queue, so an acknowledged
-// message is as durable as the queue that received it. With a bbolt
-// database, topics, subscriptions and tags are committed before the
-// response that acknowledges them.
+// message is as durable as the queue that received it. With a data
+// directory, topics, subscriptions and tags are in its write-ahead log
+// (package storage) before the response that acknowledges them.
 //
 // Files: wire.go declares the operation table and the shapes of inputs
 // and outputs, errors.go the errors, state.go the model (topics and

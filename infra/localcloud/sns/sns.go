@@ -1,6 +1,7 @@
 package sns
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -26,42 +27,36 @@ type Options struct {
 	// DB, when set, makes every acknowledged change durable; nil keeps
 	// state in memory.
 	DB *bbolt.DB
-	// State reports failed writes and injects them in tests.
+	// Log is the data directory's write-ahead log, shared by its
+	// services: a change is acknowledged once it is there. With DB set
+	// and Log nil, the service opens a log of its own on DB and closes it
+	// with the service.
+	Log *storage.Log
+	// State reports failed writes of a log of the service's own.
 	State *storage.State
 	Clock func() time.Time
 	// Queues delivers to SQS subscriptions and subscription DLQs.
-	Queues QueueSender
+	Queues Queues
 }
 
-// QueueSender delivers a message to an SQS queue named by its ARN. An error
-// means the delivery failed (the queue does not exist, the message is too
-// large…): SNS then sends it to the subscription's dead-letter queue.
-type QueueSender interface {
-	SendToQueue(queueARN, body string, attrs map[string]awsmsg.Attribute) error
-}
-
-// FIFOQueueSender is implemented by a QueueSender that can deliver to FIFO
-// queues, which need a message group and a deduplication id. When Queues
-// implements it, messages of FIFO topics are delivered through it.
-type FIFOQueueSender interface {
-	SendToFIFOQueue(queueARN, body string, attrs map[string]awsmsg.Attribute, groupID, deduplicationID string) error
-}
-
-// AsyncQueueSender is implemented by a QueueSender that can hand a message
-// to a queue at once and make it durable later. StartSendToQueue enqueues
-// the message (groupID and deduplicationID are empty outside FIFO topics)
-// or fails as SendToQueue would; commit, called exactly once, waits until
-// the message is durable. When Queues implements it, a publish hands every
-// delivery over before waiting for any, so the deliveries of one Publish
-// or PublishBatch share the queues' commits.
-type AsyncQueueSender interface {
-	StartSendToQueue(queueARN, body string, attrs map[string]awsmsg.Attribute, groupID, deduplicationID string) (commit func() error, err error)
+// Queues delivers messages to SQS queues named by their ARNs. StartSend
+// hands a message to its queue at once (groupID and deduplicationID are
+// empty outside FIFO topics), or fails — the queue does not exist, the
+// message is too large… — and SNS then sends it to the subscription's
+// dead-letter queue; commit, called exactly once, waits until the message
+// is durable. A publish hands every delivery over before waiting for any,
+// so the deliveries of one Publish or PublishBatch share the queues'
+// commits.
+type Queues interface {
+	StartSend(queueARN, body string, attrs map[string]awsmsg.Attribute, groupID, deduplicationID string) (commit func() error, err error)
 }
 
 // Service is the emulated service. It is safe for concurrent use.
 type Service struct {
 	opts     Options
 	counters stats.Counters
+	log      *storage.Log // nil in memory
+	ownLog   bool         // log was opened by New, and is closed by Close
 
 	mu      sync.RWMutex
 	topics  map[string]*topic
@@ -91,7 +86,15 @@ func New(opts Options) (*Service, error) {
 	s.wire = s.api()
 	s.router = awsproto.NewRouter(awsproto.Limits{}, s.wire)
 	if opts.DB != nil {
+		var err error
+		s.log, s.ownLog, err = storage.LogFor(opts.DB, opts.Log, opts.State, storage.LogOptions{Describe: DescribeWrite})
+		if err != nil {
+			return nil, fmt.Errorf("open sns log: %w", err)
+		}
 		if err := s.load(); err != nil {
+			if s.ownLog {
+				err = errors.Join(err, s.log.Close())
+			}
 			return nil, fmt.Errorf("load sns state: %w", err)
 		}
 		s.reindex()
@@ -104,9 +107,14 @@ func New(opts Options) (*Service, error) {
 // messages delivered (Out).
 func (s *Service) Counters() *stats.Counters { return &s.counters }
 
-// Close stops background work. A publish waits for its deliveries before
-// it answers, so there is none.
-func (s *Service) Close() error { return nil }
+// Close closes a log of the service's own. A publish waits for its
+// deliveries before it answers, so there is no background work to stop.
+func (s *Service) Close() error {
+	if s.ownLog {
+		return s.log.Close()
+	}
+	return nil
+}
 
 // ServeHTTP answers one API request.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }

@@ -41,18 +41,14 @@ type fakeQueues struct {
 	missing map[string]bool
 }
 
-func (f *fakeQueues) SendToQueue(queueARN, body string, attrs map[string]awsmsg.Attribute) error {
-	return f.SendToFIFOQueue(queueARN, body, attrs, "", "")
-}
-
-func (f *fakeQueues) SendToFIFOQueue(queueARN, body string, attrs map[string]awsmsg.Attribute, groupID, dedupID string) error {
+func (f *fakeQueues) StartSend(queueARN, body string, attrs map[string]awsmsg.Attribute, groupID, dedupID string) (func() error, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.missing[queueARN] {
-		return errors.New("AWS.SimpleQueueService.NonExistentQueue")
+		return nil, errors.New("AWS.SimpleQueueService.NonExistentQueue")
 	}
 	f.sent = append(f.sent, sent{queueARN, body, attrs, groupID, dedupID})
-	return nil
+	return func() error { return nil }, nil
 }
 
 func (f *fakeQueues) to(queueARN string) []sent {

@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/eventchain/eventchain/infra/localcloud/storage"
 )
 
 // Bucket names; every SNS bucket starts with "sns" so that the services
@@ -65,46 +67,44 @@ func (s *Service) reindex() {
 	}
 }
 
-// persist commits puts and deletes in one transaction. Callers hold s.mu
-// and apply the change in memory only once persist succeeded.
+// persist commits puts and deletes together. Callers hold s.mu and
+// apply the change in memory only once persist succeeded.
 func (s *Service) persist(putTopics []*topic, putSubs []*subscription, delTopics, delSubs []string) error {
-	if s.opts.DB == nil {
+	if s.log == nil {
 		return nil
 	}
-	return s.opts.State.Write(func() error { return s.opts.DB.Update(s.persistTx(putTopics, putSubs, delTopics, delSubs)) })
+	var ws []storage.Write
+	for _, t := range putTopics {
+		v, err := json.Marshal(t)
+		if err != nil {
+			return fmt.Errorf("encode topic %s: %w", t.ARN, err)
+		}
+		ws = append(ws, storage.Write{Bucket: bucketTopics, Key: []byte(t.ARN), Val: v})
+	}
+	for _, sub := range putSubs {
+		v, err := json.Marshal(sub)
+		if err != nil {
+			return fmt.Errorf("encode subscription %s: %w", sub.ARN, err)
+		}
+		ws = append(ws, storage.Write{Bucket: bucketSubs, Key: []byte(sub.ARN), Val: v})
+	}
+	for _, arn := range delTopics {
+		ws = append(ws, storage.Write{Bucket: bucketTopics, Key: []byte(arn)})
+	}
+	for _, arn := range delSubs {
+		ws = append(ws, storage.Write{Bucket: bucketSubs, Key: []byte(arn)})
+	}
+	return storage.Wait(s.log.Enqueue(ws...))
 }
 
-func (s *Service) persistTx(putTopics []*topic, putSubs []*subscription, delTopics, delSubs []string) func(*bbolt.Tx) error {
-	return func(tx *bbolt.Tx) error {
-		tb, sb := tx.Bucket(bucketTopics), tx.Bucket(bucketSubs)
-		for _, t := range putTopics {
-			v, err := json.Marshal(t)
-			if err != nil {
-				return fmt.Errorf("encode topic %s: %w", t.ARN, err)
-			}
-			if err := tb.Put([]byte(t.ARN), v); err != nil {
-				return fmt.Errorf("store topic %s: %w", t.ARN, err)
-			}
-		}
-		for _, sub := range putSubs {
-			v, err := json.Marshal(sub)
-			if err != nil {
-				return fmt.Errorf("encode subscription %s: %w", sub.ARN, err)
-			}
-			if err := sb.Put([]byte(sub.ARN), v); err != nil {
-				return fmt.Errorf("store subscription %s: %w", sub.ARN, err)
-			}
-		}
-		for _, arn := range delTopics {
-			if err := tb.Delete([]byte(arn)); err != nil {
-				return fmt.Errorf("delete topic %s: %w", arn, err)
-			}
-		}
-		for _, arn := range delSubs {
-			if err := sb.Delete([]byte(arn)); err != nil {
-				return fmt.Errorf("delete subscription %s: %w", arn, err)
-			}
-		}
-		return nil
+// DescribeWrite names a write of the SNS buckets for reports of what
+// damage to the log lost; it returns "" for other buckets.
+func DescribeWrite(w storage.Write) string {
+	switch string(w.Bucket) {
+	case string(bucketTopics):
+		return fmt.Sprintf("%s of topic %s", w.Op(), w.Key)
+	case string(bucketSubs):
+		return fmt.Sprintf("%s of subscription %s", w.Op(), w.Key)
 	}
+	return ""
 }

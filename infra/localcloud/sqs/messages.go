@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/eventchain/eventchain/infra/localcloud/storage"
 	"strconv"
 	"strings"
 	"time"
@@ -15,13 +16,13 @@ import (
 // maxBatchBytes caps the total message size of one SendMessageBatch.
 const maxBatchBytes = 1 << 20
 
-func (m *message) put(q *queue) write {
+func (m *message) put(q *queue) storage.Write {
 	val, _ := json.Marshal(m)
-	return write{bucket: msgBucket(q.name), key: seqKey(m.Seq), val: val}
+	return storage.Write{Bucket: msgBucket(q.name), Key: seqKey(m.Seq), Val: val}
 }
 
-func (m *message) del(q *queue) write {
-	return write{bucket: msgBucket(q.name), key: seqKey(m.Seq)}
+func (m *message) del(q *queue) storage.Write {
+	return storage.Write{Bucket: msgBucket(q.name), Key: seqKey(m.Seq)}
 }
 
 // checkSend validates a send against the queue (without its lock: only
@@ -103,7 +104,7 @@ func (s *Service) send(q *queue, in *sendMessageInput, _ int) (*sendResult, func
 	if q.deleted {
 		return nil, nil, errQueueDoesNotExist()
 	}
-	var ws []write
+	var ws []storage.Write
 	var dedupKey string
 	if q.fifo {
 		ws = q.expireDedup(nowMS, ws)
@@ -118,8 +119,8 @@ func (s *Service) send(q *queue, in *sendMessageInput, _ int) (*sendResult, func
 			if m.TraceHeader != nil {
 				res.MD5OfMessageSystemAttributes = md5OfAttributes(map[string]awsmsgAttr{"AWSTraceHeader": *m.TraceHeader})
 			}
-			ch := s.store.enqueue(ws...)
-			return res, func() error { return wait(ch) }, nil
+			ch := s.log.Enqueue(ws...)
+			return res, func() error { return storage.Wait(ch) }, nil
 		}
 		m.ID = awsproto.UUID()
 		m.Seq = q.nextSeq(now)
@@ -129,7 +130,7 @@ func (s *Service) send(q *queue, in *sendMessageInput, _ int) (*sendResult, func
 		q.dedupLRU.PushBack(key)
 		dedupKey = key
 		val, _ := json.Marshal(dedupRecord{Key: key, MsgID: d.msgID, SeqNum: d.seqNum, Expires: d.expires})
-		ws = append(ws, write{bucket: dedupBucket(q.name), key: []byte(key), val: val})
+		ws = append(ws, storage.Write{Bucket: dedupBucket(q.name), Key: []byte(key), Val: val})
 	} else {
 		m.ID = awsproto.UUID()
 		m.Seq = q.nextSeq(now)
@@ -155,7 +156,7 @@ func (s *Service) send(q *queue, in *sendMessageInput, _ int) (*sendResult, func
 	if m.TraceHeader != nil {
 		res.MD5OfMessageSystemAttributes = md5OfAttributes(map[string]awsmsgAttr{"AWSTraceHeader": *m.TraceHeader})
 	}
-	ch := s.store.enqueue(ws...)
+	ch := s.log.Enqueue(ws...)
 	sn := added(q, m)
 	sn.dedupKey = dedupKey
 	return res, func() error {
@@ -171,7 +172,7 @@ type dedupRecord struct {
 
 // expireDedup forgets deduplication ids older than the window; entries
 // were added in time order, so only the front of the list is looked at.
-func (q *queue) expireDedup(nowMS int64, ws []write) []write {
+func (q *queue) expireDedup(nowMS int64, ws []storage.Write) []storage.Write {
 	for e := q.dedupLRU.Front(); e != nil; e = q.dedupLRU.Front() {
 		key := e.Value.(string)
 		d, ok := q.dedup[key]
@@ -180,7 +181,7 @@ func (q *queue) expireDedup(nowMS int64, ws []write) []write {
 		}
 		q.dedupLRU.Remove(e)
 		delete(q.dedup, key)
-		ws = append(ws, write{bucket: dedupBucket(q.name), key: []byte(key)})
+		ws = append(ws, storage.Write{Bucket: dedupBucket(q.name), Key: []byte(key)})
 	}
 	return ws
 }
@@ -402,7 +403,7 @@ func (s *Service) receiveOnce(q *queue, max int, visibility *int, sysNames, attr
 	}
 	var (
 		out     []wireMessage
-		ws      []write
+		ws      []storage.Write
 		snaps   []snapshot
 		moved   int
 		taken   = map[*group]bool{}
@@ -445,7 +446,7 @@ func (s *Service) receiveOnce(q *queue, max int, visibility *int, sysNames, attr
 		s.counters.Resource(dlq.arn).In.Add(int64(moved))
 		dlq.wake()
 	}
-	ch := s.store.enqueue(ws...)
+	ch := s.log.Enqueue(ws...)
 	outN := len(out)
 	return out, q.notify, q.nextDue(), func() error {
 		return waitOrRollback(ch, snaps, func() {
@@ -460,7 +461,7 @@ func (s *Service) receiveOnce(q *queue, max int, visibility *int, sysNames, attr
 // moveToDLQ inserts into dlq a copy of m, which the caller has removed
 // from q after its last allowed receive, and returns its write; both
 // queues are locked.
-func moveToDLQ(q, dlq *queue, m *message, nowMS int64) write {
+func moveToDLQ(q, dlq *queue, m *message, nowMS int64) storage.Write {
 	moved := *m
 	moved.heapIdx, moved.elem, moved.group = -1, nil, nil
 	moved.Seq = dlq.nextSeq(time.UnixMilli(nowMS))
@@ -554,7 +555,7 @@ func (q *queue) findByReceipt(handle string) (m *message, latest bool, e *awspro
 // but it deletes nothing: SQS documents that DeleteMessage needs the most
 // recent receipt handle, "otherwise, the request succeeds, but the message
 // will not be deleted".
-func (q *queue) deleteOne(handle string, ws []write, snaps *[]snapshot) ([]write, *awsproto.Error) {
+func (q *queue) deleteOne(handle string, ws []storage.Write, snaps *[]snapshot) ([]storage.Write, *awsproto.Error) {
 	m, latest, e := q.findByReceipt(handle)
 	if e != nil {
 		return ws, e
@@ -578,7 +579,7 @@ func (s *Service) deleteMessage(_ context.Context, in *deleteMessageInput) (*emp
 	var snaps []snapshot
 	q.mu.Lock()
 	ws, e := q.deleteOne(*in.ReceiptHandle, nil, &snaps)
-	ch := s.store.enqueue(ws...)
+	ch := s.log.Enqueue(ws...)
 	q.mu.Unlock()
 	if e != nil {
 		return nil, e
@@ -598,7 +599,7 @@ func (s *Service) deleteMessageBatch(_ context.Context, in *deleteMessageBatchIn
 		return nil, e
 	}
 	successful, failed := []idResult{}, []batchErrorEntry{}
-	var ws []write
+	var ws []storage.Write
 	var snaps []snapshot
 	q.mu.Lock()
 	for _, en := range in.Entries {
@@ -610,7 +611,7 @@ func (s *Service) deleteMessageBatch(_ context.Context, in *deleteMessageBatchIn
 		}
 		successful = append(successful, idResult{ID: str(en.ID)})
 	}
-	ch := s.store.enqueue(ws...)
+	ch := s.log.Enqueue(ws...)
 	q.mu.Unlock()
 	if err := waitOrRollback(ch, snaps, nil); err != nil {
 		return nil, errInternal(err)
@@ -619,7 +620,7 @@ func (s *Service) deleteMessageBatch(_ context.Context, in *deleteMessageBatchIn
 }
 
 // changeOne sets the visibility timeout of an in-flight message, q locked.
-func (s *Service) changeOne(q *queue, handle string, timeout *int, nowMS int64, ws []write, snaps *[]snapshot) ([]write, *awsproto.Error) {
+func (s *Service) changeOne(q *queue, handle string, timeout *int, nowMS int64, ws []storage.Write, snaps *[]snapshot) ([]storage.Write, *awsproto.Error) {
 	if timeout == nil {
 		return ws, errMissingParameter("VisibilityTimeout")
 	}
@@ -663,7 +664,7 @@ func (s *Service) changeVisibility(_ context.Context, in *changeVisibilityInput)
 	q.mu.Lock()
 	q.promote(nowMS)
 	ws, e := s.changeOne(q, *in.ReceiptHandle, in.VisibilityTimeout, nowMS, nil, &snaps)
-	ch := s.store.enqueue(ws...)
+	ch := s.log.Enqueue(ws...)
 	q.mu.Unlock()
 	if e != nil {
 		return nil, e
@@ -683,7 +684,7 @@ func (s *Service) changeVisibilityBatch(_ context.Context, in *changeVisibilityB
 		return nil, e
 	}
 	successful, failed := []idResult{}, []batchErrorEntry{}
-	var ws []write
+	var ws []storage.Write
 	var snaps []snapshot
 	nowMS := s.now().UnixMilli()
 	q.mu.Lock()
@@ -697,7 +698,7 @@ func (s *Service) changeVisibilityBatch(_ context.Context, in *changeVisibilityB
 		}
 		successful = append(successful, idResult{ID: str(en.ID)})
 	}
-	ch := s.store.enqueue(ws...)
+	ch := s.log.Enqueue(ws...)
 	q.mu.Unlock()
 	if err := waitOrRollback(ch, snaps, nil); err != nil {
 		return nil, errInternal(err)

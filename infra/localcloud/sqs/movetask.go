@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/eventchain/eventchain/infra/localcloud/storage"
 	"slices"
 	"sync"
 	"time"
@@ -183,7 +184,7 @@ func (s *Service) moveOne(src *queue, dest string) (bool, string) {
 			continue
 		}
 		src.remove(m)
-		ws := []write{m.del(src)}
+		ws := []storage.Write{m.del(src)}
 		moved := *m
 		moved.heapIdx, moved.elem, moved.group = -1, nil, nil
 		moved.ID, moved.Sent, moved.ReceiptNonce = awsproto.UUID(), nowMS, 0
@@ -197,9 +198,9 @@ func (s *Service) moveOne(src *queue, dest string) (bool, string) {
 		ws = append(ws, moved.put(dq))
 		dq.wake()
 		s.counters.Resource(dq.arn).In.Add(1)
-		ch := s.store.enqueue(ws...)
+		ch := s.log.Enqueue(ws...)
 		unlock()
-		if err := wait(ch); err != nil {
+		if err := storage.Wait(ch); err != nil {
 			return false, err.Error()
 		}
 		return true, ""

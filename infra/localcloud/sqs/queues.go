@@ -3,6 +3,7 @@ package sqs
 import (
 	"context"
 	"encoding/json"
+	"github.com/eventchain/eventchain/infra/localcloud/storage"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,9 +22,9 @@ type queueRecord struct {
 	Modified int64
 }
 
-func (q *queue) record() write {
+func (q *queue) record() storage.Write {
 	val, _ := json.Marshal(queueRecord{Name: q.name, Fifo: q.fifo, Attrs: q.attrs, Tags: q.tags, Created: q.created, Modified: q.modified})
-	return write{bucket: bucketQueues, key: []byte(q.name), val: val}
+	return storage.Write{Bucket: bucketQueues, Key: []byte(q.name), Val: val}
 }
 
 // validQueueName applies SQS's rule: 1-80 characters of alnum, - and _,
@@ -194,9 +195,9 @@ func (s *Service) createQueue(_ context.Context, in *createQueueInput) (*queueUR
 	now := s.now().Unix()
 	q.created, q.modified = now, now
 	q.cfg = parseConfig(q.attrs)
-	ch := s.store.enqueue(q.record(), write{bucket: msgBucket(name), createBkt: true})
+	ch := s.log.Enqueue(q.record(), storage.Write{Bucket: msgBucket(name), CreateBucket: true})
 	s.queues[name] = q
-	if err := wait(ch); err != nil {
+	if err := storage.Wait(ch); err != nil {
 		// s.mu is held throughout: nobody has seen the queue yet.
 		delete(s.queues, name)
 		q.deleted = true
@@ -241,21 +242,21 @@ func (s *Service) deleteQueue(_ context.Context, in *queueRef) (*empty, *awsprot
 // a queue of the same name was created meanwhile), so memory never lacks
 // what the disk still holds.
 func (s *Service) dropQueues(qs ...*queue) error {
-	var ws []write
+	var ws []storage.Write
 	for _, q := range qs {
 		delete(s.queues, q.name)
 		q.mu.Lock()
 		q.deleted = true
 		q.wake()
 		ws = append(ws,
-			write{bucket: bucketQueues, key: []byte(q.name)},
-			write{bucket: msgBucket(q.name), dropBckt: true},
-			write{bucket: dedupBucket(q.name), dropBckt: true})
+			storage.Write{Bucket: bucketQueues, Key: []byte(q.name)},
+			storage.Write{Bucket: msgBucket(q.name), DropBucket: true},
+			storage.Write{Bucket: dedupBucket(q.name), DropBucket: true})
 		q.mu.Unlock()
 	}
-	ch := s.store.enqueue(ws...)
+	ch := s.log.Enqueue(ws...)
 	s.mu.Unlock()
-	err := wait(ch)
+	err := storage.Wait(ch)
 	if err == nil {
 		return nil
 	}
@@ -374,10 +375,10 @@ func (s *Service) setQueueAttributes(_ context.Context, in *setQueueAttributesIn
 	}
 	q.modified = s.now().Unix()
 	q.cfg = parseConfig(q.attrs)
-	ch := s.store.enqueue(q.record())
+	ch := s.log.Enqueue(q.record())
 	q.wake() // a shorter wait or a new redrive policy changes what waiters do
 	q.mu.Unlock()
-	if err := wait(ch); err != nil {
+	if err := storage.Wait(ch); err != nil {
 		return nil, errInternal(err)
 	}
 	return nil, nil
@@ -407,9 +408,9 @@ func (s *Service) tagQueue(_ context.Context, in *tagQueueInput) (*empty, *awspr
 		return nil, e
 	}
 	q.tags = next
-	ch := s.store.enqueue(q.record())
+	ch := s.log.Enqueue(q.record())
 	q.mu.Unlock()
-	if err := wait(ch); err != nil {
+	if err := storage.Wait(ch); err != nil {
 		return nil, errInternal(err)
 	}
 	return nil, nil
@@ -427,9 +428,9 @@ func (s *Service) untagQueue(_ context.Context, in *untagQueueInput) (*empty, *a
 	for _, k := range in.TagKeys {
 		delete(q.tags, k)
 	}
-	ch := s.store.enqueue(q.record())
+	ch := s.log.Enqueue(q.record())
 	q.mu.Unlock()
-	if err := wait(ch); err != nil {
+	if err := storage.Wait(ch); err != nil {
 		return nil, errInternal(err)
 	}
 	return nil, nil
@@ -464,14 +465,14 @@ func (s *Service) purgeQueue(_ context.Context, in *queueRef) (*empty, *awsproto
 		return nil, errPurgeInProgress(q.name)
 	}
 	q.purgedAt = now
-	ws := make([]write, 0, len(q.msgs))
+	ws := make([]storage.Write, 0, len(q.msgs))
 	for _, m := range q.msgs {
-		ws = append(ws, write{bucket: msgBucket(q.name), key: seqKey(m.Seq)})
+		ws = append(ws, storage.Write{Bucket: msgBucket(q.name), Key: seqKey(m.Seq)})
 		q.remove(m)
 	}
-	ch := s.store.enqueue(ws...)
+	ch := s.log.Enqueue(ws...)
 	q.mu.Unlock()
-	if err := wait(ch); err != nil {
+	if err := storage.Wait(ch); err != nil {
 		return nil, errInternal(err)
 	}
 	return nil, nil

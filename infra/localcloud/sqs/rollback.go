@@ -1,6 +1,10 @@
 package sqs
 
-import "container/list"
+import (
+	"container/list"
+
+	"github.com/eventchain/eventchain/infra/localcloud/storage"
+)
 
 // snapshot is a message as it was before a change, kept until the
 // change's write is on disk: when the write fails, the change is rolled
@@ -72,7 +76,7 @@ func removeFromList(l *list.List, key string) {
 
 // waitOrRollback waits for a commit and rolls snaps back when it failed.
 func waitOrRollback(ch chan error, snaps []snapshot, undoCounts func()) error {
-	err := wait(ch)
+	err := storage.Wait(ch)
 	if err != nil {
 		rollback(snaps)
 		if undoCounts != nil {

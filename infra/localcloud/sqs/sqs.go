@@ -27,10 +27,15 @@ type Options struct {
 	// DB, when set, makes every acknowledged change durable; nil keeps
 	// state in memory.
 	DB *bbolt.DB
+	// Log is the data directory's write-ahead log, shared by its
+	// services: a change is acknowledged once it is there. With DB set
+	// and Log nil, the service opens a log of its own on DB and closes it
+	// with the service.
+	Log *storage.Log
 	// State reports failed writes and injects them in tests.
 	State *storage.State
-	// Salvage replays what can be read of a damaged log instead of
-	// refusing to open (see foldSegments).
+	// Salvage, for a log of the service's own, replays what can be read
+	// of a damaged log instead of refusing to open.
 	Salvage bool
 	Clock   func() time.Time
 }
@@ -39,7 +44,8 @@ type Options struct {
 type Service struct {
 	opts     Options
 	counters stats.Counters
-	store    *committer // nil in memory
+	log      *storage.Log // nil in memory
+	ownLog   bool         // log was opened by New, and is closed by Close
 
 	mu     sync.RWMutex
 	queues map[string]*queue // by name
@@ -70,14 +76,17 @@ func New(opts Options) (*Service, error) {
 	s.wire = s.api()
 	s.router = awsproto.NewRouter(awsproto.Limits{}, s.wire)
 	if opts.DB != nil {
-		store, err := openCommitter(opts.DB, opts.State, opts.Salvage)
+		var err error
+		s.log, s.ownLog, err = storage.LogFor(opts.DB, opts.Log, opts.State, storage.LogOptions{Salvage: opts.Salvage, Describe: DescribeWrite})
 		if err != nil {
 			return nil, fmt.Errorf("open sqs log: %w", err)
 		}
 		if err := s.load(); err != nil {
-			return nil, errors.Join(fmt.Errorf("load sqs state: %w", err), store.close())
+			if s.ownLog {
+				err = errors.Join(err, s.log.Close())
+			}
+			return nil, fmt.Errorf("load sqs state: %w", err)
 		}
-		s.store = store
 	}
 	return s, nil
 }
@@ -93,16 +102,18 @@ func (s *Service) EndLongPolls() {
 	s.pollsOnce.Do(func() { close(s.polls) })
 }
 
-// Close stops background work (move tasks, long polls), commits what is
-// queued for disk and folds the write-ahead log into the database. It is
-// safe to call more than once.
+// Close stops background work (move tasks, long polls) and, when the
+// service opened its own log, commits what is queued for disk and folds
+// the log into the database. It is safe to call more than once.
 func (s *Service) Close() error {
 	var err error
 	s.EndLongPolls()
 	s.closeMu.Do(func() {
 		close(s.closing)
 		s.workers.Wait()
-		err = s.store.close()
+		if s.ownLog {
+			err = s.log.Close()
+		}
 	})
 	return err
 }
@@ -173,35 +184,16 @@ func (s *Service) queueByARN(arn string) *queue {
 	return q
 }
 
-// SendToQueue enqueues a message on the queue with the given ARN, as SNS
-// delivery does, with SendMessage's validation, and waits until it is
-// durable. It returns an error if the queue does not exist or the message
-// is invalid for it.
-func (s *Service) SendToQueue(queueARN, body string, attrs map[string]awsmsg.Attribute) error {
-	commit, err := s.StartSendToQueue(queueARN, body, attrs, "", "")
-	if err != nil {
-		return err
-	}
-	return commit()
-}
-
-// SendToFIFOQueue is SendToQueue with the message group and deduplication
-// ids a FIFO queue needs. A standard queue gets the message without them.
-func (s *Service) SendToFIFOQueue(queueARN, body string, attrs map[string]awsmsg.Attribute, groupID, deduplicationID string) error {
-	commit, err := s.StartSendToQueue(queueARN, body, attrs, groupID, deduplicationID)
-	if err != nil {
-		return err
-	}
-	return commit()
-}
-
-// StartSendToQueue enqueues a message at once, as SendToFIFOQueue does
-// (empty ids for none), and returns commit, which waits until the message
-// is durable (at once without a data directory). Enqueueing several
-// messages before waiting for the first lets them share one log sync.
-// The message is receivable before commit returns, as with every send;
-// commit must be called exactly once.
-func (s *Service) StartSendToQueue(queueARN, body string, attrs map[string]awsmsg.Attribute, groupID, deduplicationID string) (commit func() error, err error) {
+// StartSend enqueues a message on the queue with the given ARN, as SNS
+// delivery does, with SendMessage's validation: groupID and
+// deduplicationID are for a FIFO queue (a standard queue gets the message
+// without them; empty means none). It fails if the queue does not exist
+// or the message is invalid for it, and returns commit, which waits until
+// the message is durable (at once without a data directory). Enqueueing
+// several messages before waiting for the first lets them share one log
+// sync. The message is receivable before commit returns, as with every
+// send; commit must be called exactly once.
+func (s *Service) StartSend(queueARN, body string, attrs map[string]awsmsg.Attribute, groupID, deduplicationID string) (commit func() error, err error) {
 	q := s.queueByARN(queueARN)
 	if q == nil {
 		return nil, fmt.Errorf("send to %s: %w", queueARN, errQueueDoesNotExist())

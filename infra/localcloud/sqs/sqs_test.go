@@ -43,6 +43,24 @@ func newTestService(t *testing.T, db *bbolt.DB, clock *fakeClock) *Service {
 	return s
 }
 
+func openDB(t testing.TB, path string) *bbolt.DB {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatalf("open db: %v", err)
+	}
+	return db
+}
+
+// crash abandons a service without closing it, as a SIGKILL would: its
+// log segment stays unfolded and its goroutines are left behind.
+func crash(t *testing.T, db *bbolt.DB) {
+	t.Helper()
+	if err := db.Close(); err != nil {
+		t.Fatalf("close db: %v", err)
+	}
+}
+
 // call sends one request through ServeHTTP and decodes the answer.
 func call(t *testing.T, s *Service, op string, in any) (int, map[string]any, http.Header) {
 	t.Helper()
@@ -344,18 +362,27 @@ func TestChangeVisibilityNotInflight(t *testing.T) {
 	}
 }
 
-func TestSendToQueue(t *testing.T) {
+// sendTo delivers as SNS does: StartSend, then its commit.
+func sendTo(s *Service, arn, body string, attrs map[string]awsmsg.Attribute, group, dedup string) error {
+	commit, err := s.StartSend(arn, body, attrs, group, dedup)
+	if err != nil {
+		return err
+	}
+	return commit()
+}
+
+func TestStartSend(t *testing.T) {
 	s := newTestService(t, nil, nil)
 	url := createQ(t, s, "sns-target", nil)
-	err := s.SendToQueue("arn:aws:sqs:us-east-1:123456789012:sns-target", "body", map[string]awsmsg.Attribute{"type": {DataType: "String", StringValue: "t"}})
+	err := sendTo(s, "arn:aws:sqs:us-east-1:123456789012:sns-target", "body", map[string]awsmsg.Attribute{"type": {DataType: "String", StringValue: "t"}}, "", "")
 	if err != nil {
-		t.Fatalf("SendToQueue: %v", err)
+		t.Fatalf("StartSend: %v", err)
 	}
-	if err := s.SendToQueue("arn:aws:sqs:us-east-1:123456789012:missing", "b", nil); err == nil {
-		t.Error("SendToQueue to a missing queue succeeded")
+	if err := sendTo(s, "arn:aws:sqs:us-east-1:123456789012:missing", "b", nil, "", ""); err == nil {
+		t.Error("StartSend to a missing queue succeeded")
 	}
-	if err := s.SendToQueue("arn:aws:sqs:us-east-1:123456789012:sns-target", "\u0000", nil); err == nil {
-		t.Error("SendToQueue with an invalid body succeeded")
+	if err := sendTo(s, "arn:aws:sqs:us-east-1:123456789012:sns-target", "\u0000", nil, "", ""); err == nil {
+		t.Error("StartSend with an invalid body succeeded")
 	}
 	got := receive(t, s, url, map[string]any{"MessageAttributeNames": []string{"All"}})
 	if len(got) != 1 || got[0]["Body"] != "body" || got[0]["MessageAttributes"] == nil {
@@ -452,7 +479,7 @@ func FuzzRequest(f *testing.F) {
 	})
 }
 
-func TestSendToFIFOQueue(t *testing.T) {
+func TestStartSendFIFO(t *testing.T) {
 	s := newTestService(t, nil, nil)
 	fifo := createQ(t, s, "target.fifo", map[string]string{"FifoQueue": "true"})
 	std := createQ(t, s, "standard", nil)
@@ -469,9 +496,9 @@ func TestSendToFIFOQueue(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := s.SendToFIFOQueue(tc.arn, tc.body, nil, tc.group, tc.dedup)
+			err := sendTo(s, tc.arn, tc.body, nil, tc.group, tc.dedup)
 			if (err != nil) != tc.wantErr {
-				t.Errorf("SendToFIFOQueue: %v, want error %v", err, tc.wantErr)
+				t.Errorf("StartSend: %v, want error %v", err, tc.wantErr)
 			}
 		})
 	}

@@ -1,6 +1,8 @@
 // Package storage holds what the services of a data directory share
-// about keeping their state on disk: opening the bbolt database without
-// ever losing its content quietly, and the state of the writes.
+// about keeping their state on disk: the write-ahead log every
+// acknowledged change goes through (Log), opening the bbolt database it
+// is folded into without ever losing its content quietly, and the state
+// of the writes.
 //
 // Nothing is discarded silently. OpenDB refuses a database that is empty,
 // cut short or fails bbolt's consistency check with a *Damage naming the
@@ -31,7 +33,11 @@
 // A bbolt commit syncs twice and rewrites whole pages; appending a
 // commit's frame to a preallocated log segment syncs data once. The log
 // keeps durable mode at half the speed of memory or better on every
-// workload, bbolt's Batch does not, so the SQS write-ahead log (package
-// sqs, wal.go) is the storage for acknowledged writes and bbolt is where
-// the log is folded.
+// workload, bbolt's Batch does not, so the write-ahead log (log.go,
+// wal.go) is the storage for acknowledged writes and bbolt is where the
+// log is folded. It began as SQS's own; every service of a data directory
+// now writes through one Log (localcloud opens it and hands it to each),
+// so one sync acknowledges the writes of all of them — an SNS publish and
+// its deliveries, a DynamoDB update and the SQS messages of the same
+// moment — and replay, damage checks and salvage are the same for all.
 package storage

@@ -1,8 +1,7 @@
-package sqs
+package storage
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -14,8 +13,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-
-	"github.com/eventchain/eventchain/infra/localcloud/storage"
 )
 
 // The write-ahead log. A bbolt commit costs two fsyncs and rewrites whole
@@ -73,13 +70,22 @@ const segmentMagic = "LCWAL\x00\x02\x00"
 
 const headerSize = 24
 
+// maxFrameBytes bounds the payload length a frame header may claim: a
+// larger one is damage, not a write. A group commit carries what the
+// requests it acknowledges changed, each bounded by its service's request
+// size, so real frames stay far below it.
+const maxFrameBytes = 256 << 20
+
 // sectorSize is the unit a disk writes atomically: a crash leaves each
 // sector of a frame either written or as it was (zeros).
 const sectorSize = 512
 
 // Segments sit next to the database file they are folded into, named
-// after it: <db file>.sqs-wal-<16-digit number>.log.
-const segmentInfix, segmentSuffix = ".sqs-wal-", ".log"
+// after it: <db file>.wal-<16-digit number>.log. Before every service
+// shared the log it was SQS's alone, and its segments were named
+// <db file>.sqs-wal-…; OpenLog renames any such segment a crash left
+// (renameLegacySegments), keeping its number, so it is replayed in order.
+const segmentInfix, legacyInfix, segmentSuffix = ".wal-", ".sqs-wal-", ".log"
 
 func segmentName(dbPath string, n uint64) string {
 	return fmt.Sprintf("%s%s%016d%s", dbPath, segmentInfix, n, segmentSuffix)
@@ -110,26 +116,26 @@ func segments(dbPath string) ([]uint64, error) {
 }
 
 // encodeFrame appends one frame holding ws to buf.
-func encodeFrame(buf []byte, ws []write) []byte {
+func encodeFrame(buf []byte, ws []Write) []byte {
 	start := len(buf)
 	buf = append(buf, 0, 0, 0, 0, 0, 0, 0, 0)
 	for _, w := range ws {
 		op := opDelete
 		switch {
-		case w.dropBckt:
+		case w.DropBucket:
 			op = opDropBucket
-		case w.val != nil:
+		case w.Val != nil:
 			op = opPut
-		case w.createBkt:
+		case w.CreateBucket:
 			op = opCreateBucket
 		}
 		buf = append(buf, op)
-		buf = binary.AppendUvarint(buf, uint64(len(w.bucket)))
-		buf = append(buf, w.bucket...)
-		buf = binary.AppendUvarint(buf, uint64(len(w.key)))
-		buf = append(buf, w.key...)
-		buf = binary.AppendUvarint(buf, uint64(len(w.val)))
-		buf = append(buf, w.val...)
+		buf = binary.AppendUvarint(buf, uint64(len(w.Bucket)))
+		buf = append(buf, w.Bucket...)
+		buf = binary.AppendUvarint(buf, uint64(len(w.Key)))
+		buf = append(buf, w.Key...)
+		buf = binary.AppendUvarint(buf, uint64(len(w.Val)))
+		buf = append(buf, w.Val...)
 	}
 	payload := buf[start+8:]
 	binary.LittleEndian.PutUint32(buf[start:], uint32(len(payload)))
@@ -140,8 +146,8 @@ func encodeFrame(buf []byte, ws []write) []byte {
 // errBadFrame is a frame payload that does not decode.
 var errBadFrame = errors.New("malformed log frame")
 
-func decodeWrites(p []byte) ([]write, error) {
-	var ws []write
+func decodeWrites(p []byte) ([]Write, error) {
+	var ws []Write
 	field := func() ([]byte, bool) {
 		n, k := binary.Uvarint(p)
 		if k <= 0 || uint64(len(p)-k) < n {
@@ -160,21 +166,21 @@ func decodeWrites(p []byte) ([]write, error) {
 		if !ok1 || !ok2 || !ok3 {
 			return nil, errBadFrame
 		}
-		w := write{bucket: bucket}
+		w := Write{Bucket: bucket}
 		if len(key) > 0 {
-			w.key = key
+			w.Key = key
 		}
 		switch op {
 		case opPut:
-			w.val = val
-			if w.val == nil {
-				w.val = []byte{}
+			w.Val = val
+			if w.Val == nil {
+				w.Val = []byte{}
 			}
 		case opDelete:
 		case opDropBucket:
-			w.dropBckt = true
+			w.DropBucket = true
 		case opCreateBucket:
-			w.createBkt = true
+			w.CreateBucket = true
 		default:
 			return nil, errBadFrame
 		}
@@ -200,13 +206,13 @@ func headerPrevEnd(path string) int64 {
 
 // segmentScan is what reading a segment found.
 type segmentScan struct {
-	ws      []write
+	ws      []Write
 	frames  int
 	prevEnd int64 // from the header; -1 when it has none
 	// torn is the offset of a final write the crash cut short, dropped;
 	// -1 when there is none.
 	torn, tornBytes int64
-	damage          *storage.Damage
+	damage          *Damage
 	lost            []string // what salvage could not keep
 }
 
@@ -214,7 +220,7 @@ type segmentScan struct {
 // prevEnd), or to its end when limit is negative. With salvage it skips
 // damaged frames, keeping every frame it can find after them, and lists
 // what it skipped; without, it stops at the first damage.
-func scanSegment(path string, limit int64, salvage bool) (*segmentScan, error) {
+func scanSegment(path string, limit int64, salvage bool, describe func(Write) string) (*segmentScan, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read log segment: %w", err)
@@ -232,7 +238,7 @@ func scanSegment(path string, limit int64, salvage bool) (*segmentScan, error) {
 	end := int64(len(data))
 	bad := func(at int64, found string) bool {
 		if sc.damage == nil {
-			sc.damage = &storage.Damage{File: path, Offset: at, Found: found}
+			sc.damage = &Damage{File: path, Offset: at, Found: found}
 		}
 		return salvage
 	}
@@ -279,7 +285,7 @@ func scanSegment(path string, limit int64, salvage bool) (*segmentScan, error) {
 		}
 		n := int64(binary.LittleEndian.Uint32(rest))
 		frameEnd := off + 8 + n
-		if n > maxRequestBytes*4 || frameEnd > end {
+		if n > maxFrameBytes || frameEnd > end {
 			if limit < 0 && (frameEnd > end && created <= int64(len(data)) && created >= 0 || allZero(rest[4:])) {
 				sc.torn, sc.tornBytes = off, int64(len(rest))
 				return sc, nil
@@ -314,7 +320,7 @@ func scanSegment(path string, limit int64, salvage bool) (*segmentScan, error) {
 		}
 		if ws, err := decodeWrites(payload); err == nil {
 			for _, w := range ws {
-				sc.lost = append(sc.lost, "corrupt: "+describeWrite(w))
+				sc.lost = append(sc.lost, "corrupt: "+describeWrite(w, describe))
 			}
 		} else {
 			sc.lost = append(sc.lost, fmt.Sprintf("an undecodable frame of %d bytes at offset %d", n, off))
@@ -383,30 +389,18 @@ func allZero(b []byte) bool {
 }
 
 // describeWrite names what a logged write changed, for reports of what
-// was lost.
-func describeWrite(w write) string {
-	bucket := string(w.bucket)
-	what := "put"
-	switch {
-	case w.dropBckt:
-		what = "drop"
-	case w.createBkt:
-		what = "create"
-	case w.val == nil:
-		what = "delete"
-	}
-	switch {
-	case strings.HasPrefix(bucket, "sqs.m.") && len(w.key) == 8:
-		desc := fmt.Sprintf("%s of message seq %d in queue %s", what, binary.BigEndian.Uint64(w.key), strings.TrimPrefix(bucket, "sqs.m."))
-		var m struct{ ID, Body string }
-		if w.val != nil && json.Unmarshal(w.val, &m) == nil && m.ID != "" {
-			desc += fmt.Sprintf(" (MessageId %s, body %.60q)", m.ID, m.Body)
+// was lost: in the words of the service that wrote it when its describe
+// knows the bucket, as a bucket and key otherwise.
+func describeWrite(w Write, describe func(Write) string) string {
+	if describe != nil {
+		if d := describe(w); d != "" {
+			return d
 		}
-		return desc
-	case bucket == string(bucketQueues):
-		return fmt.Sprintf("%s of queue %s", what, w.key)
-	case len(w.key) > 0:
-		return fmt.Sprintf("%s of key %q in bucket %s", what, w.key, bucket)
+	}
+	bucket := string(w.Bucket)
+	what := w.Op()
+	if len(w.Key) > 0 {
+		return fmt.Sprintf("%s of key %q in bucket %s", what, w.Key, bucket)
 	}
 	return fmt.Sprintf("%s of bucket %s", what, bucket)
 }
@@ -424,7 +418,7 @@ type segmentFile struct {
 // the file, its blocks and its directory entry durable. It is also how
 // the log finds out that writes succeed again after a failure, so it
 // fails when st has a fault injected.
-func createSegment(dbPath string, n uint64, size, prevEnd int64, st *storage.State) (*segmentFile, error) {
+func createSegment(dbPath string, n uint64, size, prevEnd int64, st *State) (*segmentFile, error) {
 	path := segmentName(dbPath, n)
 	if err := st.Fault(); err != nil {
 		return nil, fmt.Errorf("create log segment: %w", err)
@@ -455,7 +449,7 @@ func createSegment(dbPath string, n uint64, size, prevEnd int64, st *storage.Sta
 	if err := f.Sync(); err != nil {
 		return fail(err)
 	}
-	if err := syncDir(filepath.Dir(dbPath)); err != nil {
+	if err := SyncDir(filepath.Dir(dbPath)); err != nil {
 		return fail(err)
 	}
 	return &segmentFile{n: n, f: f, size: headerSize}, nil
@@ -463,7 +457,7 @@ func createSegment(dbPath string, n uint64, size, prevEnd int64, st *storage.Sta
 
 // write puts a frame after the previous one; the caller syncs it. Past
 // the preallocated size the file grows, which fdatasync also covers.
-func (s *segmentFile) write(frame []byte, st *storage.State) error {
+func (s *segmentFile) write(frame []byte, st *State) error {
 	if err := st.Fault(); err != nil {
 		return fmt.Errorf("write to log: %w", err)
 	}
@@ -483,14 +477,19 @@ func fdatasync(f *os.File) error {
 	}
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open log dir: %w", err)
+// renameLegacySegments gives segments named before the log was shared
+// (legacyInfix) the current name, keeping their numbers, and makes the
+// renames durable before anything is replayed.
+func renameLegacySegments(dbPath string) error {
+	old, err := filepath.Glob(dbPath + legacyInfix + "*" + segmentSuffix)
+	if err != nil || len(old) == 0 {
+		return err
 	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync log dir: %w", err)
+	for _, name := range old {
+		num := strings.TrimSuffix(strings.TrimPrefix(name, dbPath+legacyInfix), segmentSuffix)
+		if err := os.Rename(name, dbPath+segmentInfix+num+segmentSuffix); err != nil {
+			return fmt.Errorf("rename log segment %s: %w", name, err)
+		}
 	}
-	return nil
+	return SyncDir(filepath.Dir(dbPath))
 }

@@ -1,4 +1,4 @@
-package sqs
+package storage
 
 import (
 	"bytes"
@@ -11,23 +11,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eventchain/eventchain/infra/localcloud/storage"
+	"go.etcd.io/bbolt"
 )
 
-// crashedLog leaves a database whose log holds a queue and n sent
-// messages, as a SIGKILL would, and returns the paths of the database and
-// of its one segment, with the offsets of the segment's frames.
+// crashedLog leaves a database whose log holds a bucket's creation and
+// n puts, one frame each, as a SIGKILL would, and returns the paths of
+// the database and of its one segment, with the offsets of the segment's
+// frames.
 func crashedLog(t *testing.T, n int) (dbPath, segPath string, frames []int64) {
 	t.Helper()
 	dbPath = filepath.Join(t.TempDir(), "state.db")
-	db := openDB(t, dbPath)
-	s, err := New(Options{BaseURL: "http://127.0.0.1:4566", DB: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := createQ(t, s, "work", nil)
+	db, l := openLog(t, dbPath)
+	commit(t, l, Write{Bucket: testBucket, CreateBucket: true})
 	for i := range n {
-		send(t, s, url, map[string]any{"MessageBody": fmt.Sprintf("m%03d", i)})
+		commit(t, l, put(fmt.Sprintf("m%03d", i), fmt.Sprintf("value %03d", i)))
 	}
 	crash(t, db)
 	ns, err := segments(dbPath)
@@ -50,23 +47,39 @@ func crashedLog(t *testing.T, n int) (dbPath, segPath string, frames []int64) {
 	return dbPath, segPath, frames
 }
 
-// reopen opens the service again on dbPath; a refused open leaves the
+// describeTest names the test bucket's writes as a service would its own.
+func describeTest(w Write) string {
+	if string(w.Bucket) != string(testBucket) {
+		return ""
+	}
+	return fmt.Sprintf("%s of test record %s", w.Op(), w.Key)
+}
+
+// reopen opens the log again on dbPath and returns how many keys the
+// test bucket then holds and what was logged; a refused open leaves the
 // database closed.
-func reopen(t *testing.T, dbPath string, salvage bool) (*Service, string, error) {
+func reopen(t *testing.T, dbPath string, salvage bool) (int, string, error) {
 	t.Helper()
 	var logged bytes.Buffer
 	db := openDB(t, dbPath)
-	st := storage.NewState(slog.New(slog.NewTextHandler(&logged, nil)))
-	s, err := New(Options{BaseURL: "http://127.0.0.1:4566", DB: db, State: st, Salvage: salvage})
+	st := NewState(slog.New(slog.NewTextHandler(&logged, nil)))
+	l, err := OpenLog(db, st, LogOptions{Salvage: salvage, Describe: describeTest})
 	if err != nil {
 		db.Close()
-		return nil, logged.String(), err
+		return 0, logged.String(), err
 	}
 	t.Cleanup(func() {
-		s.Close()
+		l.Close()
 		db.Close()
 	})
-	return s, logged.String(), nil
+	n := 0
+	err = db.View(func(tx *bbolt.Tx) error {
+		if b := tx.Bucket(testBucket); b != nil {
+			n = b.Stats().KeyN
+		}
+		return nil
+	})
+	return n, logged.String(), err
 }
 
 func TestDamagedLog(t *testing.T) {
@@ -84,11 +97,11 @@ func TestDamagedLog(t *testing.T) {
 		{
 			name: "flipped byte in the middle",
 			damage: func(t *testing.T, seg string, frames []int64) int64 {
-				flip(t, seg, frames[10]+120)
+				flip(t, seg, frames[10]+20) // a byte of the value: the frame still decodes
 				return frames[10]
 			},
 			found:  "checksum mismatch",
-			logged: "MessageId",
+			logged: "put of test record m009",
 			kept:   sent - 1,
 		},
 		{
@@ -101,7 +114,7 @@ func TestDamagedLog(t *testing.T) {
 			},
 			found:  "cut short",
 			logged: "where the file was cut",
-			kept:   14, // frame 0 creates the queue; frames 1-14 are messages
+			kept:   14, // frame 0 creates the bucket; frames 1-14 are puts
 		},
 		{
 			name: "write cut short by the crash",
@@ -109,7 +122,7 @@ func TestDamagedLog(t *testing.T) {
 				data, _ := os.ReadFile(seg)
 				end := frames[len(frames)-1]
 				end += 8 + int64(binary.LittleEndian.Uint32(data[end:]))
-				half := encodeFrame(nil, []write{{bucket: msgBucket("work"), key: seqKey(999), val: []byte(`{"Body":"never acknowledged"}`)}})
+				half := encodeFrame(nil, []Write{put("m999", "never acknowledged")})
 				writeAt(t, seg, half[:len(half)/2], end)
 				return -1
 			},
@@ -123,7 +136,7 @@ func TestDamagedLog(t *testing.T) {
 			off := tc.damage(t, seg, frames)
 			before, _ := os.ReadFile(seg)
 
-			s, logged, err := reopen(t, dbPath, false)
+			n, logged, err := reopen(t, dbPath, false)
 			if tc.found == "" {
 				if err != nil {
 					t.Fatalf("open refused: %v", err)
@@ -131,14 +144,14 @@ func TestDamagedLog(t *testing.T) {
 				if !strings.Contains(logged, tc.logged) {
 					t.Errorf("log %q lacks %q", logged, tc.logged)
 				}
-				if n := s.queues["work"].counts[stateVisible]; n != tc.kept {
-					t.Errorf("%d messages after replay, want %d", n, tc.kept)
+				if n != tc.kept {
+					t.Errorf("%d keys after replay, want %d", n, tc.kept)
 				}
 				return
 			}
-			var dmg *storage.Damage
+			var dmg *Damage
 			if !errors.As(err, &dmg) {
-				t.Fatalf("open error %v, want a *storage.Damage", err)
+				t.Fatalf("open error %v, want a *Damage", err)
 			}
 			if dmg.File != seg || dmg.Offset != off || !strings.Contains(dmg.Found, tc.found) {
 				t.Errorf("refused with %v; want file %s, offset %d, %q", dmg, seg, off, tc.found)
@@ -146,12 +159,12 @@ func TestDamagedLog(t *testing.T) {
 			if after, err := os.ReadFile(seg); err != nil || !bytes.Equal(after, before) {
 				t.Fatalf("the refusal changed or removed the damaged segment (%v)", err)
 			}
-			s, logged, err = reopen(t, dbPath, true)
+			n, logged, err = reopen(t, dbPath, true)
 			if err != nil {
 				t.Fatalf("open with salvage: %v", err)
 			}
-			if n := s.queues["work"].counts[stateVisible]; n != tc.kept {
-				t.Errorf("%d messages after salvage, want %d", n, tc.kept)
+			if n != tc.kept {
+				t.Errorf("%d keys after salvage, want %d", n, tc.kept)
 			}
 			if !strings.Contains(logged, tc.logged) || !strings.Contains(logged, "moved the damaged log segment aside") {
 				t.Errorf("salvage log %q lacks %q or the move aside", logged, tc.logged)

@@ -1,4 +1,4 @@
-package sqs
+package storage
 
 import (
 	"fmt"
@@ -16,13 +16,7 @@ func BenchmarkCommit(b *testing.B) {
 			old := maxSyncsInFlight
 			maxSyncsInFlight = inflight
 			defer func() { maxSyncsInFlight = old }()
-			db := openDB(b, filepath.Join(b.TempDir(), "state.db"))
-			defer db.Close()
-			c, err := openCommitter(db, nil, false)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.close()
+			_, c := openLog(b, filepath.Join(b.TempDir(), "state.db"))
 			val := make([]byte, 400)
 			var wg sync.WaitGroup
 			per := b.N/4 + 1
@@ -32,7 +26,7 @@ func BenchmarkCommit(b *testing.B) {
 				go func() {
 					defer wg.Done()
 					for i := range per {
-						if err := wait(c.enqueue(write{bucket: msgBucket("q"), key: seqKey(uint64(g*per + i)), val: val})); err != nil {
+						if err := Wait(c.Enqueue(Write{Bucket: testBucket, Key: fmt.Appendf(nil, "%d", g*per+i), Val: val})); err != nil {
 							b.Error(err)
 							return
 						}
