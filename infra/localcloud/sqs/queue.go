@@ -68,6 +68,10 @@ type queue struct {
 	created  int64 // seconds
 	modified int64 // seconds
 	cfg      queueConfig
+	// recordVersion counts changes of the queue's record (attributes,
+	// tags), so that a failed write restores only what no later change
+	// built on (changeRecord).
+	recordVersion uint64
 
 	msgs     map[string]*message
 	pending  msgHeap    // delayed and in-flight, by AvailableAt

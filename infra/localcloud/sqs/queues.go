@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/eventchain/eventchain/infra/localcloud/storage"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -365,23 +366,57 @@ func (s *Service) setQueueAttributes(_ context.Context, in *setQueueAttributesIn
 	if e := s.checkAttributes(q.name, in.Attributes, q.fifo); e != nil {
 		return nil, e
 	}
-	q.mu.Lock()
-	for k, v := range in.Attributes {
-		if v == "" && (k == "RedrivePolicy" || k == "Policy" || k == "RedriveAllowPolicy") {
-			delete(q.attrs, k)
-			continue
+	err := s.changeRecord(q, func() *awsproto.Error {
+		for k, v := range in.Attributes {
+			if v == "" && (k == "RedrivePolicy" || k == "Policy" || k == "RedriveAllowPolicy") {
+				delete(q.attrs, k)
+				continue
+			}
+			q.attrs[k] = v
 		}
-		q.attrs[k] = v
+		q.modified = s.now().Unix()
+		q.cfg = parseConfig(q.attrs)
+		q.wake() // a shorter wait or a new redrive policy changes what waiters do
+		return nil
+	})
+	return nil, err
+}
+
+// recordState is what a queue's record holds besides its name: what
+// changeRecord restores when the write of a change fails.
+type recordState struct {
+	attrs, tags map[string]string
+	modified    int64
+	cfg         queueConfig
+}
+
+// changeRecord applies change to q under its lock and commits q's record.
+// When the write fails, q's attributes and tags come back as they were,
+// unless another change of the record came after (whose own write then
+// failed too, as every write queued behind a failed one does, and which
+// restores the state it saw), so that memory never holds what the disk
+// does not.
+func (s *Service) changeRecord(q *queue, change func() *awsproto.Error) *awsproto.Error {
+	q.mu.Lock()
+	before := recordState{attrs: maps.Clone(q.attrs), tags: maps.Clone(q.tags), modified: q.modified, cfg: q.cfg}
+	if e := change(); e != nil {
+		q.mu.Unlock()
+		return e
 	}
-	q.modified = s.now().Unix()
-	q.cfg = parseConfig(q.attrs)
+	q.recordVersion++
+	version := q.recordVersion
 	ch := s.log.Enqueue(q.record())
-	q.wake() // a shorter wait or a new redrive policy changes what waiters do
 	q.mu.Unlock()
 	if err := storage.Wait(ch); err != nil {
-		return nil, errInternal(err)
+		q.mu.Lock()
+		if q.recordVersion == version {
+			q.attrs, q.tags, q.modified, q.cfg = before.attrs, before.tags, before.modified, before.cfg
+			q.wake()
+		}
+		q.mu.Unlock()
+		return errInternal(err)
 	}
-	return nil, nil
+	return nil
 }
 
 func (s *Service) tagQueue(_ context.Context, in *tagQueueInput) (*empty, *awsproto.Error) {
@@ -395,25 +430,18 @@ func (s *Service) tagQueue(_ context.Context, in *tagQueueInput) (*empty, *awspr
 	if e := checkTags(in.Tags); e != nil {
 		return nil, e
 	}
-	q.mu.Lock()
-	next := map[string]string{}
-	for k, v := range q.tags {
-		next[k] = v
-	}
-	for k, v := range in.Tags {
-		next[k] = v
-	}
-	if e := checkTags(next); e != nil {
-		q.mu.Unlock()
-		return nil, e
-	}
-	q.tags = next
-	ch := s.log.Enqueue(q.record())
-	q.mu.Unlock()
-	if err := storage.Wait(ch); err != nil {
-		return nil, errInternal(err)
-	}
-	return nil, nil
+	return nil, s.changeRecord(q, func() *awsproto.Error {
+		next := maps.Clone(q.tags)
+		if next == nil {
+			next = map[string]string{}
+		}
+		maps.Copy(next, in.Tags)
+		if e := checkTags(next); e != nil {
+			return e
+		}
+		q.tags = next
+		return nil
+	})
 }
 
 func (s *Service) untagQueue(_ context.Context, in *untagQueueInput) (*empty, *awsproto.Error) {
@@ -424,16 +452,13 @@ func (s *Service) untagQueue(_ context.Context, in *untagQueueInput) (*empty, *a
 	if len(in.TagKeys) == 0 {
 		return nil, errMissingParameter("TagKeys")
 	}
-	q.mu.Lock()
-	for _, k := range in.TagKeys {
-		delete(q.tags, k)
-	}
-	ch := s.log.Enqueue(q.record())
-	q.mu.Unlock()
-	if err := storage.Wait(ch); err != nil {
-		return nil, errInternal(err)
-	}
-	return nil, nil
+	return nil, s.changeRecord(q, func() *awsproto.Error {
+		q.tags = maps.Clone(q.tags)
+		for _, k := range in.TagKeys {
+			delete(q.tags, k)
+		}
+		return nil
+	})
 }
 
 func (s *Service) listQueueTags(_ context.Context, in *queueRef) (*tagsOutput, *awsproto.Error) {
@@ -464,15 +489,22 @@ func (s *Service) purgeQueue(_ context.Context, in *queueRef) (*empty, *awsproto
 		q.mu.Unlock()
 		return nil, errPurgeInProgress(q.name)
 	}
+	purgedBefore := q.purgedAt
 	q.purgedAt = now
 	ws := make([]storage.Write, 0, len(q.msgs))
+	snaps := make([]snapshot, 0, len(q.msgs))
 	for _, m := range q.msgs {
 		ws = append(ws, storage.Write{Bucket: msgBucket(q.name), Key: seqKey(m.Seq)})
+		snaps = append(snaps, snap(q, m))
 		q.remove(m)
 	}
 	ch := s.log.Enqueue(ws...)
 	q.mu.Unlock()
-	if err := storage.Wait(ch); err != nil {
+	if err := waitOrRollback(ch, snaps, func() {
+		q.mu.Lock()
+		q.purgedAt = purgedBefore
+		q.mu.Unlock()
+	}); err != nil {
 		return nil, errInternal(err)
 	}
 	return nil, nil
