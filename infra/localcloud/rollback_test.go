@@ -2,6 +2,7 @@ package localcloud_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -87,4 +88,62 @@ func requireQueueAsCreated(t *testing.T, c *sqs.Client, url *string, when string
 	if len(tags.Tags) != 1 || tags.Tags["team"] != "core" {
 		t.Errorf("tags %s = %v, want team=core only", when, tags.Tags)
 	}
+}
+
+// TestFailedMoveTaskRollsBack: a message move task whose write fails
+// ends FAILED with the message still in its dead-letter queue and no
+// copy in the destination, in memory as after a restart.
+func TestFailedMoveTaskRollsBack(t *testing.T) {
+	b := newBackend(t, "localcloud-disk", localcloud.Options{})
+	c := b.SQS(func(o *sqs.Options) { o.RetryMaxAttempts = 1 })
+	ctx := b.Ctx(t)
+	dlq, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("dead")})
+	if err != nil {
+		t.Fatalf("CreateQueue: %v", err)
+	}
+	dlqARN := queueARN(t, ctx, c, aws.ToString(dlq.QueueUrl))
+	src, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("work"), Attributes: map[string]string{
+		"RedrivePolicy": `{"deadLetterTargetArn":"` + dlqARN + `","maxReceiveCount":"3"}`}})
+	if err != nil {
+		t.Fatalf("CreateQueue: %v", err)
+	}
+	if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: dlq.QueueUrl, MessageBody: aws.String("dead letter")}); err != nil {
+		t.Fatalf("SendMessage: %v", err)
+	}
+	b.Cloud.Storage().InjectFault(storage.ErrInjected)
+	if _, err := c.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{SourceArn: aws.String(dlqARN),
+		DestinationArn: aws.String(queueARN(t, ctx, c, aws.ToString(src.QueueUrl)))}); err != nil {
+		t.Fatalf("StartMessageMoveTask: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := c.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: aws.String(dlqARN)})
+		if err != nil {
+			t.Fatalf("ListMessageMoveTasks: %v", err)
+		}
+		if len(out.Results) == 1 && aws.ToString(out.Results[0].Status) == "FAILED" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the move task never failed: %+v", out.Results)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.Cloud.Storage().InjectFault(nil)
+	check := func(c *sqs.Client, when string) {
+		t.Helper()
+		for url, want := range map[*string]string{dlq.QueueUrl: "1", src.QueueUrl: "0"} {
+			a, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: url,
+				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
+			if err != nil {
+				t.Fatalf("GetQueueAttributes: %v", err)
+			}
+			if got := a.Attributes["ApproximateNumberOfMessages"]; got != want {
+				t.Errorf("%s %s: %s messages, want %s", aws.ToString(url), when, got, want)
+			}
+		}
+	}
+	check(c, "in memory")
+	b = restartLocal(t, b)
+	check(b.SQS(), "after a restart")
 }

@@ -183,6 +183,7 @@ func (s *Service) moveOne(src *queue, dest string) (bool, string) {
 			unlock()
 			continue
 		}
+		snaps := []snapshot{snap(src, m)}
 		src.remove(m)
 		ws := []storage.Write{m.del(src)}
 		moved := *m
@@ -195,14 +196,17 @@ func (s *Service) moveOne(src *queue, dest string) (bool, string) {
 			moved.SequenceNumber = fmt.Sprintf("%020d", moved.Seq)
 		}
 		dq.insert(&moved)
+		snaps = append(snaps, added(dq, &moved))
 		ws = append(ws, moved.put(dq))
 		dq.wake()
-		s.counters.Resource(dq.arn).In.Add(1)
 		ch := s.log.Enqueue(ws...)
 		unlock()
-		if err := storage.Wait(ch); err != nil {
+		// A failed write puts the message back in its source and takes
+		// the copy out of the destination: the task fails, nothing moved.
+		if err := waitOrRollback(ch, snaps, nil); err != nil {
 			return false, err.Error()
 		}
+		s.counters.Resource(dq.arn).In.Add(1)
 		return true, ""
 	}
 }
