@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/eventchain/eventchain/internal/consumer"
 	"github.com/eventchain/eventchain/internal/event"
 	"github.com/eventchain/eventchain/internal/notifier"
 	"github.com/eventchain/eventchain/internal/status"
@@ -43,12 +44,17 @@ var e2eOverrides = map[string]string{
 	"LogLevel":                "ERROR",
 }
 
+// e2eEnvironment shortens the retry schedule of transient errors: its
+// delays round up to SQS's whole seconds, so the first ones take 1 s.
+var e2eEnvironment = map[string]string{consumer.BackoffBaseEnv: "0.25"}
+
 // pipeline is the local mode started for one test, on free ports.
 type pipeline struct {
 	*Runner
 	t       *testing.T
 	mu      sync.Mutex
 	batches []BatchOutcome
+	records []RecordLog
 }
 
 func startPipeline(t *testing.T, overrides map[string]string) *pipeline {
@@ -68,9 +74,15 @@ func startPipeline(t *testing.T, overrides map[string]string) *pipeline {
 		CloudAddr:       "127.0.0.1:0",
 		DataDir:         t.TempDir(),
 		PollWaitSeconds: 1,
+		Environment:     e2eEnvironment,
 		ObserveBatch: func(o BatchOutcome) {
 			p.mu.Lock()
 			p.batches = append(p.batches, o)
+			p.mu.Unlock()
+		},
+		ObserveRecord: func(l RecordLog) {
+			p.mu.Lock()
+			p.records = append(p.records, l)
 			p.mu.Unlock()
 		},
 	})

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -66,6 +67,11 @@ type Options struct {
 	// PollWaitSeconds bounds each long poll (default 20, as Lambda uses);
 	// shorter makes shutdown quicker.
 	PollWaitSeconds int32
+	// Environment holds variables set in every function's environment
+	// over the template's, for settings the template leaves to their
+	// defaults; tests shorten the retry schedule with
+	// RETRY_BACKOFF_BASE_SECONDS (consumer.BackoffBaseEnv).
+	Environment map[string]string
 }
 
 // abandonedGrace bounds how long Close waits for invocations that overran
@@ -220,7 +226,6 @@ func (r *Runner) startFunctions(ctx context.Context, cfg aws.Config) error {
 	sqsClient := sqs.NewFromConfig(cfg)
 	var routes []Route
 	var apiFn *Function
-	var apiHandler HTTPHandler
 	for _, tf := range r.Template.Functions {
 		fn := newFunction(FunctionConfig{
 			LogicalID:           tf.LogicalID,
@@ -231,8 +236,14 @@ func (r *Runner) startFunctions(ctx context.Context, cfg aws.Config) error {
 			ReservedConcurrency: tf.ReservedConcurrentExecutions,
 		}, 1000)
 		r.Functions[tf.Name] = fn
-		logs := &functionLog{out: r.opts.FunctionLogs, level: r.opts.FunctionLogLevel, observe: r.opts.ObserveRecord}
-		h, err := buildHandler(ctx, tf.Name, r.lookup(tf), logs)
+		lookup := overlayEnv(r.lookup(tf), r.opts.Environment)
+		name := tf.Name
+		err := fn.host(ctx, func(ctx context.Context) (lambda.Handler, error) {
+			// Each environment writes its own log stream, as in
+			// CloudWatch Logs.
+			logs := &functionLog{out: r.opts.FunctionLogs, level: r.opts.FunctionLogLevel, observe: r.opts.ObserveRecord}
+			return buildHandler(ctx, name, lookup, logs)
+		})
 		if err != nil {
 			return fmt.Errorf("function %s: %w", tf.LogicalID, err)
 		}
@@ -242,10 +253,6 @@ func (r *Runner) startFunctions(ctx context.Context, cfg aws.Config) error {
 		for _, ev := range tf.SQSEvents {
 			if !ev.Enabled {
 				continue
-			}
-			sh, ok := h.(SQSHandler)
-			if !ok {
-				return fmt.Errorf("function %s has an SQS event but is not an SQS consumer", tf.LogicalID)
 			}
 			q, ok := r.Template.Queue(ev.Queue)
 			if !ok {
@@ -263,7 +270,7 @@ func (r *Runner) startFunctions(ctx context.Context, cfg aws.Config) error {
 					ReportBatchItemFailures: slices.Contains(ev.FunctionResponseTypes, "ReportBatchItemFailures"),
 				},
 				client:   sqsClient,
-				handler:  sh,
+				handler:  fn.sqsHandler(),
 				logger:   r.opts.Logger,
 				observe:  r.opts.ObserveBatch,
 				pollWait: r.opts.PollWaitSeconds,
@@ -271,14 +278,10 @@ func (r *Runner) startFunctions(ctx context.Context, cfg aws.Config) error {
 			r.pollers.Go(func() { p.Run(pollCtx) })
 		}
 		if len(tf.HTTPEvents) > 0 {
-			hh, ok := h.(HTTPHandler)
-			if !ok {
-				return fmt.Errorf("function %s has HttpApi events but is not an HTTP handler", tf.LogicalID)
-			}
 			if apiFn != nil {
 				return fmt.Errorf("HttpApi events on %s and %s: the local front serves one function", apiFn.LogicalID, tf.LogicalID)
 			}
-			apiFn, apiHandler = fn, hh
+			apiFn = fn
 			for _, ev := range tf.HTTPEvents {
 				routes = append(routes, Route{Method: ev.Method, Path: ev.Path})
 			}
@@ -287,7 +290,7 @@ func (r *Runner) startFunctions(ctx context.Context, cfg aws.Config) error {
 	if apiFn == nil {
 		return errors.New("the template has no function with HttpApi events")
 	}
-	return r.startFront(apiFn, apiHandler, routes)
+	return r.startFront(apiFn, apiFn.httpHandler(), routes)
 }
 
 func (r *Runner) startFront(fn *Function, h HTTPHandler, routes []Route) error {
@@ -309,22 +312,23 @@ func (r *Runner) startFront(fn *Function, h HTTPHandler, routes []Route) error {
 // lookup is a function's configuration: its resolved template Environment
 // plus what Lambda's runtime would set, pointed at localcloud.
 func (r *Runner) lookup(f samtemplate.Function) func(string) (string, bool) {
-	env := map[string]string{
-		"AWS_ENDPOINT_URL":                r.cloudURL,
-		"AWS_REGION":                      r.Template.Region,
-		"AWS_DEFAULT_REGION":              r.Template.Region,
-		"AWS_ACCESS_KEY_ID":               "test",
-		"AWS_SECRET_ACCESS_KEY":           "test",
-		"AWS_LAMBDA_FUNCTION_NAME":        f.FunctionName,
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": fmt.Sprint(f.MemorySize),
-		"AWS_LAMBDA_FUNCTION_TIMEOUT":     fmt.Sprint(f.Timeout),
-	}
-	for k, v := range f.Environment {
-		env[k] = v
-	}
+	env := FunctionEnv(r.Template, f, r.cloudURL)
 	return func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
+	}
+}
+
+// overlayEnv looks vars up before base.
+func overlayEnv(base func(string) (string, bool), vars map[string]string) func(string) (string, bool) {
+	if len(vars) == 0 {
+		return base
+	}
+	return func(k string) (string, bool) {
+		if v, ok := vars[k]; ok {
+			return v, true
+		}
+		return base(k)
 	}
 }
 

@@ -83,6 +83,9 @@ type Options struct {
 	// request's history (the status store), so that a person following
 	// one request sees every retry and its reason without reading logs.
 	Hops HopRecorder
+	// Backoff is the retry schedule of transient failures that name no
+	// delay of their own; the zero value is DefaultBackoff.
+	Backoff Backoff
 }
 
 // HopRecorder records one handling of a request's event; status.Store is
@@ -116,6 +119,12 @@ func New(opts Options, h HandlerFunc) (*Runner, error) {
 	}
 	if opts.Parallelism < 1 {
 		opts.Parallelism = 1
+	}
+	if opts.Backoff == (Backoff{}) {
+		opts.Backoff = DefaultBackoff
+	}
+	if err := opts.Backoff.validate(); err != nil {
+		return nil, fmt.Errorf("consumer: %w", err)
 	}
 	return &Runner{opts: opts, consumes: consumes, handler: h}, nil
 }
@@ -219,13 +228,17 @@ func (r *Runner) process(ctx context.Context, msg lambdaevents.SQSMessage) bool 
 	// Transient before permanent: if a handler wraps one in the other,
 	// retrying is the choice that cannot lose the record.
 	case errors.As(err, &transient):
-		r.delay(ctx, logger, msg, transient.Delay)
+		wait := transient.Delay
+		if wait <= 0 {
+			wait = r.opts.Backoff.Delay(rec.ReceiveCount())
+		}
+		retryIn := r.delay(ctx, logger, msg, wait)
 		code := transient.Code
 		if code == "" {
 			code = awsCode(err)
 		}
 		logOutcome(ctx, logger.With(slog.String("error_code", code)), OutcomeRetry, start, err)
-		r.recordHop(ctx, rec, status.OutcomeRetry, code, transient.Err, start, transient.Delay)
+		r.recordHop(ctx, rec, status.OutcomeRetry, code, transient.Err, start, retryIn)
 		return false
 	case errors.As(err, &permanent):
 		acked := r.deadLetter(ctx, logger, msg, DeadLetter{
@@ -267,7 +280,7 @@ func (r *Runner) recordHop(ctx context.Context, rec Record, outcome status.Outco
 	if cause != nil {
 		h.Reason = cause.Error()
 	}
-	h.RetryIn = min(retryIn, maxVisibility)
+	h.RetryIn = retryIn
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hopTimeout)
 	defer cancel()
 	if err := r.opts.Hops.RecordHop(ctx, rec.Event.Subject, h); err != nil {
@@ -327,28 +340,38 @@ func (r *Runner) deadLetter(ctx context.Context, logger *slog.Logger, msg lambda
 // maxVisibility is SQS's limit on a message's visibility timeout.
 const maxVisibility = 12 * time.Hour
 
-// delay raises the record's visibility timeout so it comes back after d.
-// A failure only loses the delay (the queue's own timeout applies), so it
-// is logged, not returned.
-func (r *Runner) delay(ctx context.Context, logger *slog.Logger, msg lambdaevents.SQSMessage, d time.Duration) {
+// visibilityCallTimeout bounds the ChangeMessageVisibility of a retry,
+// which runs even when the record's own context has ended: a launch cut
+// short by its deadline is a transient failure like any other, and
+// without the call it would wait the queue's whole visibility timeout.
+const visibilityCallTimeout = time.Second
+
+// delay sets the record's visibility timeout so it comes back after d,
+// rounded up to whole seconds (SQS's unit), and returns the delay set.
+// A failure only loses the delay (the queue's own timeout applies, and 0
+// is returned), so it is logged, not returned.
+func (r *Runner) delay(ctx context.Context, logger *slog.Logger, msg lambdaevents.SQSMessage, d time.Duration) time.Duration {
 	if d <= 0 {
-		return
+		return 0
 	}
 	if r.opts.Queue == nil || r.opts.QueueURL == "" {
 		logger.WarnContext(ctx, "retry delay requested but no queue URL configured", slog.Duration("delay", d))
-		return
+		return 0
 	}
 	secs := int32(math.Ceil(min(d, maxVisibility).Seconds()))
-	_, err := r.opts.Queue.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), visibilityCallTimeout)
+	defer cancel()
+	_, err := r.opts.Queue.ChangeMessageVisibility(callCtx, &sqs.ChangeMessageVisibilityInput{
 		QueueUrl:          aws.String(r.opts.QueueURL),
 		ReceiptHandle:     aws.String(msg.ReceiptHandle),
 		VisibilityTimeout: secs,
 	})
 	if err != nil {
 		logger.WarnContext(ctx, "change message visibility failed", slog.Int("visibility_seconds", int(secs)), slog.Any("error", err))
-		return
+		return 0
 	}
 	logger.DebugContext(ctx, "retry delayed", slog.Int("visibility_seconds", int(secs)))
+	return time.Duration(secs) * time.Second
 }
 
 // panicError is a recovered handler panic.

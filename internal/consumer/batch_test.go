@@ -91,15 +91,19 @@ func TestHandleOutcomes(t *testing.T) {
 		wantDLQ        bool
 		wantCode       string
 		wantVisibility int32 // 0: no ChangeMessageVisibility call
+		// wantVisibilityMax, when set, makes [wantVisibility,
+		// wantVisibilityMax] the range the jittered schedule allows.
+		wantVisibilityMax int32
 	}{
 		{name: "success acknowledges", err: nil},
-		{name: "transient without delay retries", err: consumer.Transient(plain, 0), wantFailed: true},
+		// First receive: 2 s ± 20 %, rounded up to whole seconds.
+		{name: "transient without delay backs off on the schedule", err: consumer.Transient(plain, 0), wantFailed: true, wantVisibility: 2, wantVisibilityMax: 3},
 		{name: "transient with delay raises visibility", err: consumer.Transient(plain, 1500*time.Millisecond), wantFailed: true, wantVisibility: 2},
 		{name: "transient delay capped at 12h", err: consumer.Transient(plain, 48*time.Hour), wantFailed: true, wantVisibility: 43200},
 		{name: "wrapped transient still transient", err: fmt.Errorf("describe: %w", consumer.Transient(plain, 10*time.Second)), wantFailed: true, wantVisibility: 10},
 		{name: "permanent dead-letters and acknowledges", err: consumer.Permanent("RequestNotFound", plain), wantDLQ: true, wantCode: "RequestNotFound"},
 		{name: "wrapped permanent dead-letters", err: fmt.Errorf("advance: %w", consumer.Permanent("BadPayload", plain)), wantDLQ: true, wantCode: "BadPayload"},
-		{name: "transient wrapping permanent retries", err: consumer.Transient(consumer.Permanent("X", plain), 0), wantFailed: true},
+		{name: "transient wrapping permanent retries", err: consumer.Transient(consumer.Permanent("X", plain), 0), wantFailed: true, wantVisibility: 2, wantVisibilityMax: 3},
 		{name: "unclassified error retries via redrive", err: plain, wantFailed: true},
 		{name: "panic is the record's failure", panicWith: "boom", wantFailed: true},
 	}
@@ -140,9 +144,10 @@ func TestHandleOutcomes(t *testing.T) {
 				if len(vis) != 1 {
 					t.Fatalf("visibility changes = %d, want 1", len(vis))
 				}
-				if vis[0].VisibilityTimeout != tt.wantVisibility || *vis[0].QueueUrl != queueURL || *vis[0].ReceiptHandle != msg.ReceiptHandle {
-					t.Errorf("visibility change = %d on %s/%s, want %d on %s/%s", vis[0].VisibilityTimeout,
-						*vis[0].QueueUrl, *vis[0].ReceiptHandle, tt.wantVisibility, queueURL, msg.ReceiptHandle)
+				most := max(tt.wantVisibility, tt.wantVisibilityMax)
+				if got := vis[0].VisibilityTimeout; got < tt.wantVisibility || got > most || *vis[0].QueueUrl != queueURL || *vis[0].ReceiptHandle != msg.ReceiptHandle {
+					t.Errorf("visibility change = %d on %s/%s, want %d..%d on %s/%s", got,
+						*vis[0].QueueUrl, *vis[0].ReceiptHandle, tt.wantVisibility, most, queueURL, msg.ReceiptHandle)
 				}
 			}
 		})

@@ -13,9 +13,13 @@
 //     acknowledged. Retrying it cannot help, and it must not hold back its
 //     neighbours. If that send fails the record is reported as a batch item
 //     failure instead: a record is never dropped.
-//   - a *TransientError: a batch item failure, after raising the record's
-//     visibility timeout when the error asks for a delay, so SQS brings it
-//     back later without the function sleeping.
+//   - a *TransientError: a batch item failure, after setting the record's
+//     visibility timeout, so SQS brings it back later without the function
+//     sleeping. The delay is the one retry schedule (Backoff: 2 s doubling
+//     to 60 s, ±20 %, keyed on the record's receive count) unless the
+//     error names a wait of its own (the watcher's wait for booting
+//     instances). Each retry is a hop in the request's history, with its
+//     code, reason and delay.
 //   - any other error, or a panic in the handler: a batch item failure. SQS
 //     redelivers it and its redrive policy dead-letters it after
 //     maxReceiveCount receives.

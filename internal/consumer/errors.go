@@ -7,18 +7,22 @@ import (
 
 // TransientError marks a failure that may succeed later (throttling, missing
 // capacity, eventual consistency). The runner reports the record as a batch
-// item failure; when Delay is positive it first sets the record's
-// visibility timeout to Delay so SQS redelivers it no sooner.
+// item failure after setting its visibility timeout, so SQS brings it back
+// after that delay rather than after the queue's whole visibility timeout.
 type TransientError struct {
-	Err   error
+	Err error
+	// Delay zero (the rule for errors) takes the runner's retry schedule
+	// (Options.Backoff) at the record's receive count. A positive Delay is
+	// a wait whose length the handler knows better than any error
+	// schedule, such as the watcher's wait for instances still booting.
 	Delay time.Duration
 	// Code names the reason in the request's hops ("InstancesPending");
 	// empty takes the AWS error code of Err, if any.
 	Code string
 }
 
-// Transient wraps err as a TransientError with an optional redelivery
-// delay (zero keeps the queue's visibility timeout).
+// Transient wraps err as a TransientError; delay zero backs off on the
+// runner's retry schedule (see TransientError.Delay).
 func Transient(err error, delay time.Duration) error {
 	if err == nil {
 		err = errors.New("transient failure")

@@ -3,10 +3,12 @@ package launcher
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"golang.org/x/time/rate"
 
 	"github.com/eventchain/eventchain/internal/awsenv"
+	"github.com/eventchain/eventchain/internal/consumer"
 )
 
 // Defaults for settings the template may leave out.
@@ -14,6 +16,16 @@ const (
 	DefaultRatePerSecond = 2.0
 	DefaultConcurrency   = 2
 )
+
+// RetryWindow is how long a launch that keeps failing transiently is
+// retried before its request fails: the launch queue's maxReceiveCount
+// must be at least consumer.DefaultBackoff.ReceivesFor(RetryWindow), 18
+// (the arithmetic is in consumer.DefaultBackoff's comment), so that the
+// last receive, which ends the request with RetriesExhausted, comes no
+// sooner whatever the jitter. Capacity shortages and EC2 incidents
+// commonly last minutes; a request failed sooner would only be retried by
+// its caller.
+const RetryWindow = 10 * time.Minute
 
 // Config is the launcher's configuration.
 type Config struct {
@@ -33,6 +45,9 @@ type Config struct {
 	// the request with launch.failed (RetriesExhausted) instead, so the
 	// request does not stay ACCEPTED once the record is dead-lettered.
 	MaxReceiveCount int
+	// Backoff is the retry schedule of transient failures (the zero
+	// value is consumer.DefaultBackoff; consumer.LoadBackoff reads it).
+	Backoff consumer.Backoff
 }
 
 // LoadConfig reads the launcher's settings.
@@ -58,6 +73,9 @@ func LoadConfig(lookup awsenv.Lookup) (Config, error) {
 		if cfg.MaxReceiveCount, err = strconv.Atoi(v); err != nil || cfg.MaxReceiveCount < 1 {
 			return Config{}, fmt.Errorf("LAUNCH_MAX_RECEIVE_COUNT %q: want a positive integer", v)
 		}
+	}
+	if cfg.Backoff, err = consumer.LoadBackoff(lookup); err != nil {
+		return Config{}, err
 	}
 	return cfg, nil
 }

@@ -15,13 +15,15 @@
 // every redelivery waits for a token again.
 //
 // EC2 errors are classified (Classify; the table is in ec2.go):
-// throttling, service errors and timeouts are transient and come back after
-// a short visibility backoff (ThrottleDelay: 2, 4, 8, … s, at most 64 s)
-// rather than the queue's whole visibility timeout; missing capacity is
-// transient and comes back after the queue's visibility timeout; invalid
-// parameters and exhausted quotas are permanent and end the request at once
-// with launch.failed. Anything else is retried. On the launch queue's last
-// receive (LAUNCH_MAX_RECEIVE_COUNT) a launch that would be retried ends
+// throttling, service errors, timeouts and missing capacity are transient
+// and come back after the consumer's one retry schedule (consumer.Backoff:
+// 2, 4, 8, … s, capped at 60 s, ±20 %, by receive count) rather than the
+// queue's whole visibility timeout; each attempt and its error is a hop in
+// the request's history. Invalid parameters and exhausted quotas are
+// permanent and end the request at once with launch.failed. Anything else
+// is retried after the queue's visibility timeout. On the launch queue's
+// last receive (LAUNCH_MAX_RECEIVE_COUNT, at least 18 so that transient
+// errors are retried for RetryWindow) a launch that would be retried ends
 // the request with launch.failed, code RetriesExhausted and the last error,
 // so the request does not stay ACCEPTED; the record is still returned as a
 // failure, so the redrive policy dead-letters it and the DLQ alarm fires.

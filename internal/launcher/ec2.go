@@ -6,7 +6,6 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -98,13 +97,16 @@ func (c Class) String() string {
 
 // The classification table. An EC2 error code not listed is Unclassified
 // (retried until the last receive, then launch.failed RetriesExhausted).
+// Every transient error backs off on the consumer's one retry schedule
+// (consumer.Backoff: 2 s doubling to 60 s, ±20 %), for at least
+// RetryWindow before the request fails.
 //
 //	code                                   class      why
-//	RequestLimitExceeded, Throttling       transient  the API rate; short visibility backoff (ThrottleDelay)
-//	InternalError, Unavailable,            transient  EC2 side; short visibility backoff
+//	RequestLimitExceeded, Throttling       transient  the API rate
+//	InternalError, Unavailable,            transient  EC2 side
 //	  ServiceUnavailable, timeouts
-//	InsufficientInstanceCapacity,          transient  capacity comes back within minutes; the queue's
-//	  InsufficientCapacity,                           visibility timeout spaces the retries
+//	InsufficientInstanceCapacity,          transient  capacity often comes back within minutes
+//	  InsufficientCapacity,
 //	  InsufficientAddressCapacity,
 //	  InsufficientFreeAddressesInSubnet
 //	VcpuLimitExceeded, InstanceLimitExceeded permanent the account's quota: only a person (a quota
@@ -118,13 +120,9 @@ func (c Class) String() string {
 //	  InvalidAMIID.*, InvalidSubnetID.*, InvalidSubnetId.*, InvalidKeyPair.*,
 //	  InvalidGroup.*, InvalidGroupId.*, InvalidSecurityGroupID.*, InvalidUserData.*
 var (
-	// throttleCodes are transient errors retried after ThrottleDelay.
-	throttleCodes = []string{
+	// transientCodes are the EC2 errors that retrying may cure.
+	transientCodes = []string{
 		"RequestLimitExceeded", "Throttling", "Unavailable", "ServiceUnavailable", "InternalError",
-	}
-	// capacityCodes are transient errors retried after the queue's
-	// visibility timeout.
-	capacityCodes = []string{
 		"InsufficientInstanceCapacity", "InsufficientCapacity", "InsufficientAddressCapacity",
 		"InsufficientFreeAddressesInSubnet",
 	}
@@ -141,35 +139,6 @@ var (
 	}
 )
 
-// Throttled reports whether err is an EC2 throttling, service or timeout
-// error: transient, and worth a retry sooner than the queue's visibility
-// timeout (see ThrottleDelay).
-func Throttled(err error) bool {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		return slices.Contains(throttleCodes, apiErr.ErrorCode())
-	}
-	var netErr net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout())
-}
-
-// MaxThrottleDelay caps ThrottleDelay.
-const MaxThrottleDelay = 64 * time.Second
-
-// ThrottleDelay is the redelivery delay of a throttled launch after its
-// receiveCount-th receive: 2^receiveCount seconds (2, 4, 8, …), capped at
-// MaxThrottleDelay, instead of the launch queue's whole visibility
-// timeout (390 s by default).
-func ThrottleDelay(receiveCount int) time.Duration {
-	if receiveCount < 1 {
-		receiveCount = 1
-	}
-	if receiveCount >= 6 {
-		return MaxThrottleDelay
-	}
-	return min(time.Duration(1<<receiveCount)*time.Second, MaxThrottleDelay)
-}
-
 // Classify tells transient EC2 failures (throttling, capacity, service
 // errors, timeouts) from permanent ones (parameters EC2 refuses). It
 // returns the EC2 error code and message when there is one.
@@ -178,7 +147,7 @@ func Classify(err error) (class Class, code, message string) {
 	if errors.As(err, &apiErr) {
 		code, message = apiErr.ErrorCode(), apiErr.ErrorMessage()
 		switch {
-		case slices.Contains(throttleCodes, code), slices.Contains(capacityCodes, code):
+		case slices.Contains(transientCodes, code):
 			return Transient, code, message
 		case slices.Contains(permanentCodes, code):
 			return Permanent, code, message

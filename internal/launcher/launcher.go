@@ -40,7 +40,7 @@ const (
 
 // sdkMaxAttempts is 1: the SDK does not retry RunInstances. A retry inside
 // the SDK would bypass the pacer (one token, several calls); the retry is
-// SQS's redelivery instead, after ThrottleDelay for throttling, and every
+// SQS's redelivery instead, after the consumer's backoff, and every
 // redelivery waits for a token again.
 const sdkMaxAttempts = 1
 
@@ -99,6 +99,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		Logger:   deps.Logger,
 		Clock:    deps.Clock,
 		Hops:     deps.Store,
+		Backoff:  cfg.Backoff,
 	}, h.launch)
 	if err != nil {
 		return nil, fmt.Errorf("launcher: %w", err)
@@ -220,11 +221,7 @@ func (h *Handler) runFailed(ctx context.Context, rec consumer.Record, req event.
 	wrapped := fmt.Errorf("run instances for %s: %w", req.RequestID, err)
 	switch class {
 	case Transient:
-		var delay time.Duration
-		if Throttled(err) {
-			delay = ThrottleDelay(rec.ReceiveCount())
-		}
-		return h.retry(ctx, rec, req, code, consumer.Transient(wrapped, delay))
+		return h.retry(ctx, rec, req, code, consumer.Transient(wrapped, 0))
 	case Permanent:
 		if perr := h.fail(ctx, rec, req, code, message); perr != nil {
 			return fmt.Errorf("%w (after %v)", perr, wrapped)

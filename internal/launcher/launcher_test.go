@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -316,15 +317,18 @@ func TestHandleRunInstancesErrors(t *testing.T) {
 		pubErr         error
 		receive        string // ApproximateReceiveCount; the queue allows 5
 		wantFailed     bool
-		wantVisibility int32  // ChangeMessageVisibility seconds; 0 = none
+		wantVisibility int    // ChangeMessageVisibility after this receive of the schedule; 0 = none
 		wantCode       string // launch.failed code; "" = nothing published
 		wantMessage    string // substring of the launch.failed message
 	}{
-		{name: "throttling retries after a short backoff", ec2Err: apiErr("RequestLimitExceeded"), receive: "1", wantFailed: true, wantVisibility: 2},
-		{name: "throttling backoff doubles per receive", ec2Err: apiErr("RequestLimitExceeded"), receive: "3", wantFailed: true, wantVisibility: 8},
-		{name: "service error retries after a short backoff", ec2Err: apiErr("InternalError"), receive: "2", wantFailed: true, wantVisibility: 4},
-		{name: "timeout retries after a short backoff", ec2Err: fmt.Errorf("send: %w", timeoutErr{}), receive: "1", wantFailed: true, wantVisibility: 2},
-		{name: "capacity retries after the queue's timeout", ec2Err: apiErr("InsufficientInstanceCapacity"), receive: "1", wantFailed: true},
+		{name: "throttling retries after a short backoff", ec2Err: apiErr("RequestLimitExceeded"), receive: "1", wantFailed: true, wantVisibility: 1},
+		{name: "throttling backoff doubles per receive", ec2Err: apiErr("RequestLimitExceeded"), receive: "3", wantFailed: true, wantVisibility: 3},
+		{name: "service error retries after a short backoff", ec2Err: apiErr("InternalError"), receive: "2", wantFailed: true, wantVisibility: 2},
+		{name: "timeout retries after a short backoff", ec2Err: fmt.Errorf("send: %w", timeoutErr{}), receive: "1", wantFailed: true, wantVisibility: 1},
+		// Missing capacity backs off on the same schedule, not after the
+		// queue's whole visibility timeout (390 s).
+		{name: "capacity retries after a short backoff", ec2Err: apiErr("InsufficientInstanceCapacity"), receive: "1", wantFailed: true, wantVisibility: 1},
+		{name: "capacity backoff doubles per receive", ec2Err: apiErr("InsufficientInstanceCapacity"), receive: "4", wantFailed: true, wantVisibility: 4},
 		{name: "invalid AMI fails the request", ec2Err: apiErr("InvalidAMIID.NotFound"), receive: "1",
 			wantCode: "InvalidAMIID.NotFound", wantMessage: "msg for InvalidAMIID.NotFound"},
 		{name: "idempotency mismatch fails the request", ec2Err: apiErr("IdempotentParameterMismatch"), receive: "1",
@@ -332,9 +336,9 @@ func TestHandleRunInstancesErrors(t *testing.T) {
 		{name: "unclassified retries", ec2Err: apiErr("SomethingNew"), receive: "4", wantFailed: true},
 		{name: "launch.failed publish error retries", ec2Err: apiErr("InvalidParameterValue"), receive: "1", pubErr: errors.New("sns down"), wantFailed: true},
 		{name: "capacity on the last receive fails the request", ec2Err: apiErr("InsufficientInstanceCapacity"), receive: "5",
-			wantFailed: true, wantCode: launcher.CodeRetriesExhausted, wantMessage: "last error InsufficientInstanceCapacity"},
+			wantFailed: true, wantVisibility: 5, wantCode: launcher.CodeRetriesExhausted, wantMessage: "last error InsufficientInstanceCapacity"},
 		{name: "throttling on the last receive fails the request", ec2Err: apiErr("RequestLimitExceeded"), receive: "5",
-			wantFailed: true, wantVisibility: 32, wantCode: launcher.CodeRetriesExhausted, wantMessage: "msg for RequestLimitExceeded"},
+			wantFailed: true, wantVisibility: 5, wantCode: launcher.CodeRetriesExhausted, wantMessage: "msg for RequestLimitExceeded"},
 		{name: "unclassified past the last receive fails the request", ec2Err: apiErr("SomethingNew"), receive: "6",
 			wantFailed: true, wantCode: launcher.CodeRetriesExhausted, wantMessage: "last error SomethingNew"},
 		{name: "plain error on the last receive fails the request", ec2Err: errors.New("connection refused"), receive: "5",
@@ -356,8 +360,12 @@ func TestHandleRunInstancesErrors(t *testing.T) {
 			switch {
 			case tt.wantVisibility == 0 && len(vis) != 0:
 				t.Errorf("visibility changed to %d s, want the queue's timeout", vis[0].VisibilityTimeout)
-			case tt.wantVisibility != 0 && (len(vis) != 1 || vis[0].VisibilityTimeout != tt.wantVisibility):
-				t.Errorf("visibility changes %+v, want one to %d s", vis, tt.wantVisibility)
+			case tt.wantVisibility != 0:
+				shortest, longest := consumer.DefaultBackoff.Bounds(tt.wantVisibility)
+				lo, hi := int32(math.Ceil(shortest.Seconds())), int32(math.Ceil(longest.Seconds()))
+				if len(vis) != 1 || vis[0].VisibilityTimeout < lo || vis[0].VisibilityTimeout > hi {
+					t.Errorf("visibility changes %+v, want one to %d..%d s (receive %d of the schedule)", vis, lo, hi, tt.wantVisibility)
+				}
 			}
 			pub := e.pub.published()
 			if tt.wantCode == "" {
@@ -427,28 +435,6 @@ func TestHandleStoreFailureRetriesBeforeLaunching(t *testing.T) {
 	if len(resp.BatchItemFailures) != 1 || len(e.ec2.inputs) != 0 || len(e.pub.published()) != 0 {
 		t.Errorf("failures %+v, RunInstances calls %d, published %d: want a retry and nothing else",
 			resp, len(e.ec2.inputs), len(e.pub.published()))
-	}
-}
-
-func TestThrottleDelay(t *testing.T) {
-	tests := []struct {
-		name    string
-		receive int
-		want    time.Duration
-	}{
-		{"first receive", 1, 2 * time.Second},
-		{"second receive", 2, 4 * time.Second},
-		{"fifth receive", 5, 32 * time.Second},
-		{"sixth receive capped", 6, launcher.MaxThrottleDelay},
-		{"huge count capped", 1 << 30, launcher.MaxThrottleDelay},
-		{"zero treated as first", 0, 2 * time.Second},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := launcher.ThrottleDelay(tt.receive); got != tt.want {
-				t.Errorf("ThrottleDelay(%d) = %v, want %v", tt.receive, got, tt.want)
-			}
-		})
 	}
 }
 
@@ -526,12 +512,15 @@ func TestLoadConfig(t *testing.T) {
 		wantErr bool
 	}{
 		{name: "defaults", env: map[string]string{"EVENTS_TOPIC_ARN": "arn:t"},
-			want: launcher.Config{EventsTopicARN: "arn:t", RatePerSecond: launcher.DefaultRatePerSecond, Concurrency: launcher.DefaultConcurrency}},
+			want: launcher.Config{EventsTopicARN: "arn:t", RatePerSecond: launcher.DefaultRatePerSecond, Concurrency: launcher.DefaultConcurrency,
+				Backoff: consumer.DefaultBackoff}},
 		{name: "all set", env: map[string]string{"EVENTS_TOPIC_ARN": "arn:t", "QUEUE_URL": "q", "DLQ_URL": "d", "LAUNCH_RATE_PER_SECOND": "5",
-			"LAUNCHER_CONCURRENCY": "4", "LAUNCH_MAX_RECEIVE_COUNT": "7"},
-			want: launcher.Config{EventsTopicARN: "arn:t", QueueURL: "q", DLQURL: "d", RatePerSecond: 5, Concurrency: 4, MaxReceiveCount: 7}},
+			"LAUNCHER_CONCURRENCY": "4", "LAUNCH_MAX_RECEIVE_COUNT": "7", consumer.BackoffBaseEnv: "0.5"},
+			want: launcher.Config{EventsTopicARN: "arn:t", QueueURL: "q", DLQURL: "d", RatePerSecond: 5, Concurrency: 4, MaxReceiveCount: 7,
+				Backoff: consumer.Backoff{Base: 500 * time.Millisecond, Max: consumer.DefaultBackoffMax, Jitter: consumer.DefaultBackoffJitter}}},
 		{name: "fractional rate", env: map[string]string{"EVENTS_TOPIC_ARN": "arn:t", "LAUNCH_RATE_PER_SECOND": "0.5"},
-			want: launcher.Config{EventsTopicARN: "arn:t", RatePerSecond: 0.5, Concurrency: launcher.DefaultConcurrency}},
+			want: launcher.Config{EventsTopicARN: "arn:t", RatePerSecond: 0.5, Concurrency: launcher.DefaultConcurrency, Backoff: consumer.DefaultBackoff}},
+		{name: "bad backoff base", env: map[string]string{"EVENTS_TOPIC_ARN": "a", consumer.BackoffBaseEnv: "0"}, wantErr: true},
 		{name: "bad receive count", env: map[string]string{"EVENTS_TOPIC_ARN": "a", "LAUNCH_MAX_RECEIVE_COUNT": "0"}, wantErr: true},
 		{name: "topic missing", env: map[string]string{}, wantErr: true},
 		{name: "bad rate", env: map[string]string{"EVENTS_TOPIC_ARN": "a", "LAUNCH_RATE_PER_SECOND": "-1"}, wantErr: true},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/eventchain/eventchain/internal/awsenv"
+	"github.com/eventchain/eventchain/internal/consumer"
 )
 
 // Defaults for settings the template may leave out.
@@ -21,8 +22,14 @@ type Config struct {
 	QueueURL       string        // QUEUE_URL: the watch queue (visibility changes)
 	DLQURL         string        // DLQ_URL
 	Timeout        time.Duration // WATCH_TIMEOUT_SECONDS
-	BackoffBase    time.Duration // WATCH_BACKOFF_BASE_SECONDS
-	BackoffMax     time.Duration // WATCH_BACKOFF_MAX_SECONDS
+	// BackoffBase and BackoffMax shape the wait for instances still
+	// booting (WATCH_BACKOFF_BASE_SECONDS, WATCH_BACKOFF_MAX_SECONDS).
+	BackoffBase time.Duration
+	BackoffMax  time.Duration
+	// Retry is the retry schedule of errors (throttling, EC2 service
+	// errors, timeouts): the consumer's one schedule (the zero value is
+	// consumer.DefaultBackoff; consumer.LoadBackoff reads it).
+	Retry consumer.Backoff
 	// MaxReceiveCount is the watch queue's maxReceiveCount
 	// (WATCH_MAX_RECEIVE_COUNT; 0 when unset: no receive budget is
 	// enforced). From receive MaxReceiveCount-1 on the watcher stops
@@ -68,11 +75,17 @@ func LoadConfig(lookup awsenv.Lookup) (Config, error) {
 	if cfg.BackoffMax < cfg.BackoffBase {
 		return Config{}, fmt.Errorf("WATCH_BACKOFF_MAX_SECONDS (%v) is below WATCH_BACKOFF_BASE_SECONDS (%v)", cfg.BackoffMax, cfg.BackoffBase)
 	}
+	if cfg.Retry, err = consumer.LoadBackoff(lookup); err != nil {
+		return Config{}, err
+	}
 	return cfg, nil
 }
 
-// Backoff is the redelivery delay after the receiveCount-th receive: base
-// doubled per earlier receive, capped at max.
+// Backoff is the wait for booting instances after the receiveCount-th
+// receive: base doubled per earlier receive, capped at max. It is not the
+// retry schedule of errors (consumer.Backoff): a boot takes a known tens
+// of seconds, so the first look is worth waiting 5 s for, and the
+// watcher caps each wait at its deadline.
 func Backoff(receiveCount int, base, max time.Duration) time.Duration {
 	d := base
 	for i := 1; i < receiveCount; i++ {

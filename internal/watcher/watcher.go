@@ -105,6 +105,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		Logger:   deps.Logger,
 		Clock:    deps.Clock,
 		Hops:     deps.Store,
+		Backoff:  cfg.Retry,
 	}, h.watch)
 	if err != nil {
 		return nil, fmt.Errorf("watcher: %w", err)
@@ -201,8 +202,10 @@ func (h *Handler) watch(ctx context.Context, rec consumer.Record) error {
 		switch {
 		case expired:
 			return h.timeout(ctx, rec, launched, spent)
-		case waitable(err):
+		case errorCode(err) == notYetVisible:
 			return consumer.Transient(err, h.delay(rec, now, deadline))
+		case retryable(err):
+			return consumer.Transient(err, 0)
 		}
 		return err
 	}
@@ -302,7 +305,7 @@ func (h *Handler) terminate(ctx context.Context, launched event.InstanceLaunched
 	}
 	if err != nil {
 		err = fmt.Errorf("terminate instances %v of %s: %w", ids, launched.RequestID, err)
-		if waitable(err) {
+		if retryable(err) {
 			return consumer.Transient(err, 0)
 		}
 		return err
@@ -347,15 +350,20 @@ func (h *Handler) publish(ctx context.Context, rec consumer.Record, eventType st
 	return nil
 }
 
-// waitCodes are EC2 errors that waiting cures.
-var waitCodes = []string{
-	"InvalidInstanceID.NotFound", "RequestLimitExceeded", "Throttling", "Unavailable", "ServiceUnavailable", "InternalError",
+// notYetVisible is EC2's answer, right after RunInstances, for instances
+// it does not show yet (eventual consistency): part of the wait for the
+// instances, like pending, rather than an error.
+const notYetVisible = "InvalidInstanceID.NotFound"
+
+// retryCodes are EC2 errors that retrying cures.
+var retryCodes = []string{
+	notYetVisible, "RequestLimitExceeded", "Throttling", "Unavailable", "ServiceUnavailable", "InternalError",
 }
 
-// waitable reports whether err is transient for the watcher: eventual
+// retryable reports whether err is transient for the watcher: eventual
 // consistency, throttling, service errors, timeouts.
-func waitable(err error) bool {
-	if slices.Contains(waitCodes, errorCode(err)) {
+func retryable(err error) bool {
+	if slices.Contains(retryCodes, errorCode(err)) {
 		return true
 	}
 	var netErr net.Error

@@ -16,6 +16,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/eventchain/eventchain/internal/consumer"
 	"github.com/eventchain/eventchain/internal/consumer/consumertest"
 	"github.com/eventchain/eventchain/internal/event"
 	"github.com/eventchain/eventchain/internal/status"
@@ -169,9 +170,12 @@ func TestHandleFixtures(t *testing.T) {
 		publishErr     error
 		wantFailed     bool
 		wantVisibility int32 // 0: none
-		wantTerminate  bool
-		wantType       string // published event type; "" = none
-		wantCode       string
+		// wantVisibilityMax, when set, makes [wantVisibility,
+		// wantVisibilityMax] the range the jittered retry schedule allows.
+		wantVisibilityMax int32
+		wantTerminate     bool
+		wantType          string // published event type; "" = none
+		wantCode          string
 	}{
 		{name: "all running publishes instance.running", fixture: "watcher-running.json", elapsed: 40 * time.Second,
 			instances: states(running, running), wantType: event.TypeInstanceRunning},
@@ -181,8 +185,15 @@ func TestHandleFixtures(t *testing.T) {
 			describeErr: apiErr("InvalidInstanceID.NotFound"), wantFailed: true, wantVisibility: 5},
 		{name: "instance missing from the answer is transient", fixture: "watcher-running.json", elapsed: 2 * time.Second,
 			instances: map[string]instance{fixtureIDs[0]: {state: running}}, wantFailed: true, wantVisibility: 5},
-		{name: "throttling is transient", fixture: "watcher-pending.json", elapsed: 30 * time.Second,
-			describeErr: apiErr("RequestLimitExceeded"), wantFailed: true, wantVisibility: 20},
+		// Errors take the consumer's retry schedule, not the wait's:
+		// third receive, 8 s ± 20 %, rounded up to whole seconds.
+		{name: "throttling retries on the error schedule", fixture: "watcher-pending.json", elapsed: 30 * time.Second,
+			describeErr: apiErr("RequestLimitExceeded"), wantFailed: true, wantVisibility: 7, wantVisibilityMax: 10},
+		{name: "service error retries on the error schedule", fixture: "watcher-pending.json", elapsed: 30 * time.Second,
+			describeErr: apiErr("Unavailable"), wantFailed: true, wantVisibility: 7, wantVisibilityMax: 10},
+		{name: "terminate throttled backs off on the error schedule", fixture: "watcher-pending.json", elapsed: 601 * time.Second,
+			instances: states(pending, pending), terminateErr: apiErr("RequestLimitExceeded"), wantTerminate: true, wantFailed: true,
+			wantVisibility: 7, wantVisibilityMax: 10},
 		{name: "unknown describe error retries without delay", fixture: "watcher-running.json", elapsed: 30 * time.Second,
 			describeErr: apiErr("AuthFailure"), wantFailed: true},
 		{name: "terminated instance fails the request with its reason", fixture: "watcher-running.json", elapsed: 30 * time.Second,
@@ -200,8 +211,6 @@ func TestHandleFixtures(t *testing.T) {
 			wantTerminate: true, wantType: event.TypeLaunchFailed, wantCode: watcher.CodeWatchTimeout},
 		{name: "running past the budget still succeeds", fixture: "watcher-running.json", elapsed: 700 * time.Second,
 			instances: states(running, running), wantType: event.TypeInstanceRunning},
-		{name: "terminate throttled retries before publishing", fixture: "watcher-pending.json", elapsed: 601 * time.Second,
-			instances: states(pending, pending), terminateErr: apiErr("RequestLimitExceeded"), wantTerminate: true, wantFailed: true},
 		{name: "publish failure retries", fixture: "watcher-running.json", elapsed: 40 * time.Second,
 			instances: states(running, running), publishErr: errors.New("sns down"), wantFailed: true},
 	}
@@ -227,8 +236,11 @@ func TestHandleFixtures(t *testing.T) {
 			switch {
 			case tt.wantVisibility == 0 && len(vis) > 0:
 				t.Errorf("visibility changed to %d, want untouched", vis[0].VisibilityTimeout)
-			case tt.wantVisibility > 0 && (len(vis) != 1 || vis[0].VisibilityTimeout != tt.wantVisibility):
-				t.Errorf("visibility changes %+v, want one to %d s", vis, tt.wantVisibility)
+			case tt.wantVisibility > 0:
+				most := max(tt.wantVisibility, tt.wantVisibilityMax)
+				if len(vis) != 1 || vis[0].VisibilityTimeout < tt.wantVisibility || vis[0].VisibilityTimeout > most {
+					t.Errorf("visibility changes %+v, want one to %d..%d s", vis, tt.wantVisibility, most)
+				}
 			}
 			if tt.wantTerminate != (len(fec2.terminated) > 0) {
 				t.Errorf("terminate calls %v, want terminate %v", fec2.terminated, tt.wantTerminate)
@@ -373,15 +385,19 @@ func TestLoadConfig(t *testing.T) {
 		wantErr bool
 	}{
 		{name: "defaults", env: map[string]string{"EVENTS_TOPIC_ARN": "a"},
-			want: watcher.Config{EventsTopicARN: "a", Timeout: 600 * time.Second, BackoffBase: 5 * time.Second, BackoffMax: 60 * time.Second}},
+			want: watcher.Config{EventsTopicARN: "a", Timeout: 600 * time.Second, BackoffBase: 5 * time.Second, BackoffMax: 60 * time.Second,
+				Retry: consumer.DefaultBackoff}},
 		{name: "short test settings", env: map[string]string{"EVENTS_TOPIC_ARN": "a", "QUEUE_URL": "q", "DLQ_URL": "d",
-			"WATCH_TIMEOUT_SECONDS": "30", "WATCH_BACKOFF_BASE_SECONDS": "0.5", "WATCH_BACKOFF_MAX_SECONDS": "2"},
-			want: watcher.Config{EventsTopicARN: "a", QueueURL: "q", DLQURL: "d", Timeout: 30 * time.Second, BackoffBase: 500 * time.Millisecond, BackoffMax: 2 * time.Second}},
+			"WATCH_TIMEOUT_SECONDS": "30", "WATCH_BACKOFF_BASE_SECONDS": "0.5", "WATCH_BACKOFF_MAX_SECONDS": "2", consumer.BackoffBaseEnv: "0.25"},
+			want: watcher.Config{EventsTopicARN: "a", QueueURL: "q", DLQURL: "d", Timeout: 30 * time.Second, BackoffBase: 500 * time.Millisecond, BackoffMax: 2 * time.Second,
+				Retry: consumer.Backoff{Base: 250 * time.Millisecond, Max: consumer.DefaultBackoffMax, Jitter: consumer.DefaultBackoffJitter}}},
 		{name: "missing topic", env: map[string]string{}, wantErr: true},
 		{name: "negative timeout", env: map[string]string{"EVENTS_TOPIC_ARN": "a", "WATCH_TIMEOUT_SECONDS": "-5"}, wantErr: true},
 		{name: "max below base", env: map[string]string{"EVENTS_TOPIC_ARN": "a", "WATCH_BACKOFF_BASE_SECONDS": "10", "WATCH_BACKOFF_MAX_SECONDS": "5"}, wantErr: true},
 		{name: "receive budget", env: map[string]string{"EVENTS_TOPIC_ARN": "a", "WATCH_MAX_RECEIVE_COUNT": "30"},
-			want: watcher.Config{EventsTopicARN: "a", Timeout: 600 * time.Second, BackoffBase: 5 * time.Second, BackoffMax: 60 * time.Second, MaxReceiveCount: 30}},
+			want: watcher.Config{EventsTopicARN: "a", Timeout: 600 * time.Second, BackoffBase: 5 * time.Second, BackoffMax: 60 * time.Second, MaxReceiveCount: 30,
+				Retry: consumer.DefaultBackoff}},
+		{name: "bad retry backoff", env: map[string]string{"EVENTS_TOPIC_ARN": "a", consumer.BackoffBaseEnv: "-2"}, wantErr: true},
 		{name: "receive budget too small", env: map[string]string{"EVENTS_TOPIC_ARN": "a", "WATCH_MAX_RECEIVE_COUNT": "1"}, wantErr: true},
 		{name: "receive budget not a number", env: map[string]string{"EVENTS_TOPIC_ARN": "a", "WATCH_MAX_RECEIVE_COUNT": "many"}, wantErr: true},
 	}
