@@ -108,6 +108,9 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		FunctionLogs:     stderr,
 		FunctionLogLevel: stderrLevel,
 	}
+	if err := checkRulesBeforeRun(*tmpl, params, stderr); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	r, err := local.Start(ctx, opts)
@@ -116,9 +119,6 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := faults.apply(r.Cloud); err != nil {
 		return errors.Join(err, r.Close())
-	}
-	if err := r.Template.CheckInvariants(); err != nil {
-		fmt.Fprintf(stderr, "warning: with these overrides the template breaks its invariants:\n%v\n", err)
 	}
 	printBanner(stdout, r, dataDir, params, faults.given)
 
