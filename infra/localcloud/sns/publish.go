@@ -107,13 +107,10 @@ func (s *Service) validate(t *topic, in publishInput) (*message, *awsproto.Error
 		return nil, errInvalidParameter("Invalid parameter: MessageDeduplicationId Reason: MessageDeduplicationId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
 	}
 	if t.fifo() {
-		if in.groupID == "" {
-			return nil, errInvalidParameter("Invalid parameter: The MessageGroupId parameter is required for FIFO topics")
+		if e := checkFIFOIDs(t, in); e != nil {
+			return nil, e
 		}
 		if in.dedupID == "" {
-			if !t.contentBasedDedup() {
-				return nil, errInvalidParameter("Invalid parameter: The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
-			}
 			sum := sha256.Sum256([]byte(in.message))
 			in.dedupID = hex.EncodeToString(sum[:])
 		}
@@ -122,6 +119,19 @@ func (s *Service) validate(t *topic, in publishInput) (*message, *awsproto.Error
 	}
 	m.groupID, m.dedupID = in.groupID, in.dedupID
 	return m, nil
+}
+
+// checkFIFOIDs refuses a message of a FIFO topic without the ids the
+// topic needs. PublishBatch runs it on every entry before publishing any,
+// since SNS fails the whole batch for it rather than the entry.
+func checkFIFOIDs(t *topic, in publishInput) *awsproto.Error {
+	if in.groupID == "" {
+		return errInvalidParameter("Invalid parameter: The MessageGroupId parameter is required for FIFO topics")
+	}
+	if in.dedupID == "" && !t.contentBasedDedup() {
+		return errInvalidParameter("Invalid parameter: The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+	}
+	return nil
 }
 
 // validSubject: at most 100 printable ASCII characters, no line breaks,
@@ -283,6 +293,13 @@ func (s *Service) publishBatch(_ context.Context, in *publishBatchInput) (*publi
 	s.mu.RUnlock()
 	if apiErr != nil {
 		return nil, apiErr
+	}
+	if t.fifo() {
+		for _, en := range in.Entries {
+			if e := checkFIFOIDs(t, en.publishInput); e != nil {
+				return nil, e
+			}
+		}
 	}
 	out := &publishBatchOutput{}
 	var pending []*delivery

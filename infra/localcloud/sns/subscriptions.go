@@ -122,6 +122,14 @@ func (s *Service) subscribe(_ context.Context, in *subscribeInput) (*subscriptio
 	if protocol != "sqs" {
 		return nil, errInvalidParameter("Invalid parameter: Protocol Reason: localcloud delivers to sqs endpoints only, not %s", protocol)
 	}
+	// The topic before the endpoint: SNS answers NotFound for an unknown
+	// topic whatever the endpoint.
+	s.mu.RLock()
+	_, err := s.lookupTopic("TopicArn", in.TopicArn)
+	s.mu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
 	queueName, ok := parseSQSARN(endpoint)
 	if !ok {
 		return nil, errInvalidParameter("Invalid parameter: SQS endpoint ARN")
@@ -150,7 +158,8 @@ func (s *Service) subscribe(_ context.Context, in *subscribeInput) (*subscriptio
 		return nil, err
 	}
 	if strings.HasSuffix(queueName, ".fifo") && !t.fifo() {
-		return nil, errInvalidParameter("Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
+		// SNS repeats the "Invalid parameter: " prefix in this message.
+		return nil, errInvalidParameter("Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
 	}
 	for _, sub := range s.byTopic[t.ARN] {
 		if sub.Protocol == protocol && sub.Endpoint == endpoint {

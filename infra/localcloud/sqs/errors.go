@@ -61,8 +61,17 @@ func errMessageNotInflight() *awsproto.Error {
 	return newErr(400, "MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight", "The message referred to is not in flight.")
 }
 
-func errEmptyBatch() *awsproto.Error {
-	return newErr(400, "EmptyBatchRequest", "AWS.SimpleQueueService.EmptyBatchRequest", "There should be at least one entry in the request.")
+// errEmptyBatch names the operation's entry type as SQS does, e.g.
+// "There should be at least one SendMessageBatchRequestEntry in the
+// request."
+func errEmptyBatch(op string) *awsproto.Error {
+	return newErr(400, "EmptyBatchRequest", "AWS.SimpleQueueService.EmptyBatchRequest", "There should be at least one %sRequestEntry in the request.", op)
+}
+
+// errInvalidQueueName is CreateQueue's answer to a name SQS refuses; its
+// text has no final full stop, as SQS's has none.
+func errInvalidQueueName() *awsproto.Error {
+	return errInvalidParameterValue("Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
 }
 
 func errTooManyEntries(n int) *awsproto.Error {
@@ -99,4 +108,8 @@ func errInvalidAddress(addr string) *awsproto.Error {
 
 func errInternal(err error) *awsproto.Error {
 	return &awsproto.Error{Status: http.StatusInternalServerError, Code: "InternalError", Message: "localcloud: " + err.Error()}
+}
+
+func errNoDeduplicationID() *awsproto.Error {
+	return errInvalidParameterValue("The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
 }

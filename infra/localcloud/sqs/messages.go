@@ -75,7 +75,7 @@ func checkSend(q *queue, cfg queueConfig, in *sendMessageInput) (*message, *awsp
 		}
 		if dedup == "" {
 			if !cfg.contentDedup {
-				return nil, errInvalidParameterValue("The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+				return nil, errNoDeduplicationID()
 			}
 			dedup = sha256Hex(body)
 		}
@@ -203,9 +203,9 @@ func (s *Service) sendMessage(_ context.Context, in *sendMessageInput) (*sendRes
 
 // checkBatchIDs applies the batch rules shared by the three batch calls to
 // their entries' ids.
-func checkBatchIDs[E any](entries []E, entryID func(E) *string) *awsproto.Error {
+func checkBatchIDs[E any](op string, entries []E, entryID func(E) *string) *awsproto.Error {
 	if len(entries) == 0 {
-		return errEmptyBatch()
+		return errEmptyBatch(op)
 	}
 	if len(entries) > 10 {
 		return errTooManyEntries(len(entries))
@@ -240,11 +240,26 @@ func (s *Service) sendMessageBatch(_ context.Context, in *sendMessageBatchInput)
 			total += len(n) + len(a.DataType) + len(str(a.StringValue)) + len(a.BinaryValue)
 		}
 	}
-	if e := checkBatchIDs(in.Entries, func(en sendMessageBatchEntry) *string { return en.ID }); e != nil {
+	if e := checkBatchIDs("SendMessageBatch", in.Entries, func(en sendMessageBatchEntry) *string { return en.ID }); e != nil {
 		return nil, e
 	}
 	if total > maxBatchBytes {
 		return nil, errBatchTooLong(total, maxBatchBytes)
+	}
+	if q.fifo {
+		// SQS refuses the whole batch, not the entry, when an entry lacks
+		// the ids a FIFO queue needs.
+		q.mu.Lock()
+		contentDedup := q.cfg.contentDedup
+		q.mu.Unlock()
+		for _, en := range in.Entries {
+			if en.MessageGroupID == nil {
+				return nil, errMissingParameter("MessageGroupId")
+			}
+			if str(en.MessageDeduplicationID) == "" && !contentDedup {
+				return nil, errNoDeduplicationID()
+			}
+		}
 	}
 	successful := []sendResult{}
 	failed := []batchErrorEntry{}
@@ -595,7 +610,7 @@ func (s *Service) deleteMessageBatch(_ context.Context, in *deleteMessageBatchIn
 	if e != nil {
 		return nil, e
 	}
-	if e := checkBatchIDs(in.Entries, func(en deleteMessageBatchEntry) *string { return en.ID }); e != nil {
+	if e := checkBatchIDs("DeleteMessageBatch", in.Entries, func(en deleteMessageBatchEntry) *string { return en.ID }); e != nil {
 		return nil, e
 	}
 	successful, failed := []idResult{}, []batchErrorEntry{}
@@ -680,7 +695,7 @@ func (s *Service) changeVisibilityBatch(_ context.Context, in *changeVisibilityB
 	if e != nil {
 		return nil, e
 	}
-	if e := checkBatchIDs(in.Entries, func(en changeVisibilityBatchEntry) *string { return en.ID }); e != nil {
+	if e := checkBatchIDs("ChangeMessageVisibilityBatch", in.Entries, func(en changeVisibilityBatchEntry) *string { return en.ID }); e != nil {
 		return nil, e
 	}
 	successful, failed := []idResult{}, []batchErrorEntry{}

@@ -415,3 +415,51 @@ func (h *groupHeap) Pop() any {
 	g.readyIdx = -1
 	return g
 }
+
+// normalizeAttribute is the value SQS keeps for an attribute set to v:
+// the value as written, except that a RedrivePolicy's maxReceiveCount
+// given as a string ("5") is kept as the number SQS answers with (5).
+// The rest of the policy stays as the client wrote it. v was checked.
+func normalizeAttribute(name, v string) string {
+	if name != "RedrivePolicy" {
+		return v
+	}
+	start, end, ok := topLevelValue(v, "maxReceiveCount")
+	if !ok {
+		return v
+	}
+	var n string
+	if json.Unmarshal([]byte(v[start:end]), &n) != nil {
+		return v // already a number
+	}
+	if _, err := strconv.Atoi(n); err != nil {
+		return v
+	}
+	return v[:start] + n + v[end:]
+}
+
+// topLevelValue finds the value of key in the JSON object doc and
+// returns its byte range.
+func topLevelValue(doc, key string) (start, end int, ok bool) {
+	dec := json.NewDecoder(strings.NewReader(doc))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0, 0, false
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return 0, 0, false
+		}
+		// Decode leaves the offset just past the value, and RawMessage
+		// holds exactly its bytes.
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return 0, 0, false
+		}
+		if t == key {
+			after := int(dec.InputOffset())
+			return after - len(raw), after, true
+		}
+	}
+	return 0, 0, false
+}

@@ -157,10 +157,10 @@ func (s *Service) createQueue(_ context.Context, in *createQueueInput) (*queueUR
 		return nil, errInvalidParameterValue("The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.")
 	}
 	if fifo && in.Attributes["FifoQueue"] != "true" {
-		return nil, errInvalidParameterValue("Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length.")
+		return nil, errInvalidQueueName()
 	}
 	if !validQueueName(name) {
-		return nil, errInvalidParameterValue("Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length.")
+		return nil, errInvalidQueueName()
 	}
 	if e := checkTags(in.Tags); e != nil {
 		return nil, e
@@ -188,7 +188,7 @@ func (s *Service) createQueue(_ context.Context, in *createQueueInput) (*queueUR
 		if v == "" && (k == "RedrivePolicy" || k == "Policy" || k == "RedriveAllowPolicy") {
 			continue
 		}
-		q.attrs[k] = v
+		q.attrs[k] = normalizeAttribute(k, v)
 	}
 	for k, v := range in.Tags {
 		q.tags[k] = v
@@ -372,7 +372,7 @@ func (s *Service) setQueueAttributes(_ context.Context, in *setQueueAttributesIn
 				delete(q.attrs, k)
 				continue
 			}
-			q.attrs[k] = v
+			q.attrs[k] = normalizeAttribute(k, v)
 		}
 		q.modified = s.now().Unix()
 		q.cfg = parseConfig(q.attrs)

@@ -26,3 +26,23 @@ func TestDescribeWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeRedrivePolicy: only a string maxReceiveCount changes, to
+// the number; spacing, order and other members stay as written.
+func TestNormalizeRedrivePolicy(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"deadLetterTargetArn":"arn:x","maxReceiveCount":"4"}`, `{"deadLetterTargetArn":"arn:x","maxReceiveCount":4}`},
+		{`{ "maxReceiveCount" : "12", "deadLetterTargetArn" : "arn:x" }`, `{ "maxReceiveCount" : 12, "deadLetterTargetArn" : "arn:x" }`},
+		{`{"deadLetterTargetArn":"arn:x","maxReceiveCount":4}`, `{"deadLetterTargetArn":"arn:x","maxReceiveCount":4}`},
+		{`{"deadLetterTargetArn":"maxReceiveCount","maxReceiveCount":"7"}`, `{"deadLetterTargetArn":"maxReceiveCount","maxReceiveCount":7}`},
+		{`{"maxReceiveCount":"four"}`, `{"maxReceiveCount":"four"}`},
+	}
+	for _, tc := range tests {
+		if got := normalizeAttribute("RedrivePolicy", tc.in); got != tc.want {
+			t.Errorf("normalizeAttribute(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+	if got := normalizeAttribute("Policy", `{"maxReceiveCount":"4"}`); got != `{"maxReceiveCount":"4"}` {
+		t.Errorf("a Policy changed: %s", got)
+	}
+}
