@@ -28,6 +28,8 @@ func (s *Service) api() *awsproto.Service {
 			awsproto.Op("TagQueue", s.tagQueue),
 			awsproto.Op("UntagQueue", s.untagQueue),
 			awsproto.Op("ListQueueTags", s.listQueueTags),
+			awsproto.Op("AddPermission", s.addPermission),
+			awsproto.Op("RemovePermission", s.removePermission),
 			awsproto.Op("SendMessage", s.sendMessage),
 			awsproto.Op("SendMessageBatch", s.sendMessageBatch),
 			awsproto.Op("ReceiveMessage", s.receiveMessage),
