@@ -1,10 +1,7 @@
 package sns
 
 import (
-	"bytes"
-	"crypto/sha1"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -20,12 +17,14 @@ const maxRawAttributes = 10
 // message has more attributes than SQS allows.
 var errTooManyAttributes = errors.New("raw delivery to SQS carries at most 10 message attributes")
 
-// fanOut hands m to every subscription of t whose filter policy accepts
-// it and returns the deliveries on their way to disk: the caller awaits
-// them before it answers, so that Publish acknowledges only what every
-// queue has durably. Handing every delivery of a call over before
-// awaiting any lets a publish to several subscriptions, or a whole
-// PublishBatch, share log syncs instead of waiting for one per delivery.
+// fanOut hands m to every confirmed subscription of t whose filter
+// policy accepts it. Deliveries to queues are returned on their way to
+// disk: the caller awaits them before it answers, so that Publish
+// acknowledges only what every queue has durably. Handing every delivery
+// of a call over before awaiting any lets a publish to several
+// subscriptions, or a whole PublishBatch, share log syncs instead of
+// waiting for one per delivery. HTTP/S deliveries are queued to run in
+// the background, as SNS's are; SMS and email ones are recorded (Sent).
 func (s *Service) fanOut(t *topic, m *message, pending []*delivery) []*delivery {
 	if t.fifo() {
 		// One FIFO publish at a time per topic, so that sequence numbers
@@ -42,15 +41,25 @@ func (s *Service) fanOut(t *topic, m *message, pending []*delivery) []*delivery 
 	subs := s.byTopic[t.ARN]
 	targets := make([]target, 0, len(subs))
 	for _, sub := range subs {
-		targets = append(targets, sub.target())
+		targets = append(targets, sub.target(t))
 	}
 	s.mu.RUnlock()
 	for _, tg := range targets {
-		if tg.policy != nil && !tg.policy.Match(m.sqsText, m.attrs) {
+		if tg.pending {
 			continue
 		}
-		if d := s.deliver(t, tg, m); d != nil {
-			pending = append(pending, d)
+		if tg.policy != nil && !tg.policy.Match(m.textFor(tg.protocol), m.attrs) {
+			continue
+		}
+		switch {
+		case tg.protocol == "sqs":
+			if d := s.deliver(t, tg, m); d != nil {
+				pending = append(pending, d)
+			}
+		case isHTTP(tg.protocol):
+			s.deliverHTTP(t, tg, m)
+		default:
+			s.deliverRecorded(t, tg, m)
 		}
 	}
 	return pending
@@ -75,7 +84,7 @@ func (s *Service) deliver(t *topic, tg target, m *message) *delivery {
 	s.counters.Op("Deliver").Calls.Add(1)
 	body, attrs := m.sqsText, m.attrs
 	if !tg.raw {
-		body, attrs = s.envelope(t, tg, m), nil
+		body, attrs = s.envelope(t, tg, m, m.sqsText), nil
 	}
 	if s.takeDeliveryFault(tg) {
 		// An injected failure stands for the endpoint refusing every one
@@ -175,22 +184,23 @@ type notificationAttribute struct {
 	Value string `json:"Value"`
 }
 
-// envelope builds the notification for one subscription.
-func (s *Service) envelope(t *topic, tg target, m *message) string {
-	ts := m.timestamp.Format("2006-01-02T15:04:05.000Z")
+// envelope builds the notification of m carrying text for one
+// subscription, signed with the topic's SignatureVersion.
+func (s *Service) envelope(t *topic, tg target, m *message, text string) string {
+	k := s.signer()
 	n := notification{
 		Type:             "Notification",
 		MessageID:        m.id,
 		SequenceNumber:   m.sequence,
 		TopicARN:         t.ARN,
 		Subject:          m.subject,
-		Message:          m.sqsText,
-		Timestamp:        ts,
-		SignatureVersion: "1",
-		Signature:        signature(m, t.ARN, ts),
-		SigningCertURL:   s.opts.BaseURL + "/SimpleNotificationService-localcloud.pem",
+		Message:          text,
+		Timestamp:        snsTimestamp(m.timestamp),
+		SignatureVersion: tg.signatureVersion,
+		SigningCertURL:   s.signingCertURL(k),
 		UnsubscribeURL:   s.opts.BaseURL + "/?Action=Unsubscribe&SubscriptionArn=" + url.QueryEscape(tg.subARN),
 	}
+	n.Signature = k.sign(tg.signatureVersion, notificationStringToSign(&n))
 	if len(m.attrs) > 0 {
 		n.MessageAttributes = make(map[string]notificationAttribute, len(m.attrs))
 		for k, a := range m.attrs {
@@ -201,28 +211,5 @@ func (s *Service) envelope(t *topic, tg target, m *message) string {
 			n.MessageAttributes[k] = notificationAttribute{Type: a.DataType, Value: v}
 		}
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// SNS does not escape <, > and & in the message.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(n); err != nil {
-		// A struct of strings always encodes.
-		panic(fmt.Errorf("encode sns notification: %w", err))
-	}
-	return string(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-}
-
-// signature returns a stand-in for SNS's SignatureVersion 1 signature. The
-// emulator holds no SNS private key, so the value is a digest of the
-// canonical string SNS signs: it is present and stable, but it does not
-// verify against any certificate.
-func signature(m *message, topicARN, ts string) string {
-	var b bytes.Buffer
-	b.WriteString("Message\n" + m.sqsText + "\nMessageId\n" + m.id + "\n")
-	if m.subject != "" {
-		b.WriteString("Subject\n" + m.subject + "\n")
-	}
-	b.WriteString("Timestamp\n" + ts + "\nTopicArn\n" + topicARN + "\nType\nNotification\n")
-	sum := sha1.Sum(b.Bytes())
-	return base64.StdEncoding.EncodeToString(sum[:])
+	return encodeJSON(n)
 }

@@ -43,13 +43,29 @@ type publishInput struct {
 
 // message is a validated message ready for fan-out.
 type message struct {
-	id, sequence     string
-	text             string // the Message parameter
-	sqsText          string // what SQS subscribers get (differs with MessageStructure json)
+	id, sequence string
+	text         string // the Message parameter
+	sqsText      string // what SQS subscribers get (differs with MessageStructure json)
+	// perProtocol holds the messages of MessageStructure json by
+	// protocol, "default" included; nil otherwise.
+	perProtocol      map[string]string
 	subject          string
 	attrs            map[string]awsmsg.Attribute
+	smsAttrs         map[string]string // the reserved AWS.SNS.SMS.* and AWS.MM.SMS.* attributes, which SMS uses and no subscriber receives
 	groupID, dedupID string
 	timestamp        time.Time
+}
+
+// textFor is the message a subscriber of protocol receives: with
+// MessageStructure json, the protocol's own entry or the default.
+func (m *message) textFor(protocol string) string {
+	if m.perProtocol == nil {
+		return m.text
+	}
+	if v, ok := m.perProtocol[protocol]; ok {
+		return v
+	}
+	return m.perProtocol["default"]
 }
 
 // size is what SNS counts against MaxMessageBytes: the message and every
@@ -62,7 +78,8 @@ func (in *publishInput) size() int {
 	return n
 }
 
-// validate checks one message for a topic and builds it.
+// validate checks one message for a topic, or for a phone number when t
+// is nil, and builds it.
 func (s *Service) validate(t *topic, in publishInput) (*message, *awsproto.Error) {
 	if !in.hasMessage || in.message == "" {
 		return nil, errInvalidParameter("Invalid parameter: Empty message")
@@ -84,14 +101,16 @@ func (s *Service) validate(t *topic, in publishInput) (*message, *awsproto.Error
 		if err := json.Unmarshal([]byte(in.message), &structured); err != nil {
 			return nil, errInvalidParameter("Invalid parameter: Message Structure - JSON message body failed to parse")
 		}
-		def, ok := structured["default"].(string)
-		if !ok {
+		if _, ok := structured["default"].(string); !ok {
 			return nil, errInvalidParameter("Invalid parameter: Message Structure - No default entry in JSON message body")
 		}
-		m.sqsText = def
-		if v, ok := structured["sqs"].(string); ok {
-			m.sqsText = v
+		m.perProtocol = map[string]string{}
+		for k, v := range structured {
+			if str, ok := v.(string); ok {
+				m.perProtocol[k] = str
+			}
 		}
+		m.sqsText = m.textFor("sqs")
 	default:
 		return nil, errInvalidParameter("Invalid parameter: MessageStructure")
 	}
@@ -99,14 +118,16 @@ func (s *Service) validate(t *topic, in publishInput) (*message, *awsproto.Error
 	if err != nil {
 		return nil, err
 	}
-	m.attrs = attrs
+	if m.attrs, m.smsAttrs, err = splitSMSAttributes(attrs); err != nil {
+		return nil, err
+	}
 	if in.groupID != "" && !fifoTokenRE.MatchString(in.groupID) {
 		return nil, errInvalidParameter("Invalid parameter: MessageGroupId Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
 	}
 	if in.dedupID != "" && !fifoTokenRE.MatchString(in.dedupID) {
 		return nil, errInvalidParameter("Invalid parameter: MessageDeduplicationId Reason: MessageDeduplicationId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
 	}
-	if t.fifo() {
+	if t != nil && t.fifo() {
 		if e := checkFIFOIDs(t, in); e != nil {
 			return nil, e
 		}
@@ -156,7 +177,7 @@ func validateAttributes(raw []rawAttribute) (map[string]awsmsg.Attribute, *awspr
 	}
 	out := make(map[string]awsmsg.Attribute, len(raw))
 	for _, a := range raw {
-		if !validAttributeName(a.name) {
+		if !validAttributeName(a.name) && !reservedSMSAttributes[a.name] {
 			return nil, errParameterValueInvalid("The message attribute name '%s' is invalid: it must be 1 to 256 characters among A-Z, a-z, 0-9, '_', '-' and '.', must not start or end with a period or contain two in a row, and must not start with 'AWS.' or 'Amazon.'.", a.name)
 		}
 		if _, dup := out[a.name]; dup {
@@ -231,12 +252,13 @@ func validStringArray(v string) bool {
 	return true
 }
 
-// publishTarget resolves TopicArn/TargetArn.
+// publishTarget resolves TopicArn/TargetArn; a publish to PhoneNumber
+// names neither.
 func publishTarget(in *publishRequest) (string, *awsproto.Error) {
 	topicARN, targetARN := in.TopicArn, in.TargetArn
 	switch {
-	case in.PhoneNumber != "":
-		return "", errInvalidParameter("Invalid parameter: PhoneNumber Reason: localcloud does not send SMS")
+	case in.PhoneNumber != "" && (topicARN != "" || targetARN != ""):
+		return "", errInvalidParameter("Invalid parameter: PhoneNumber Reason: Only one of PhoneNumber, TopicArn or TargetArn may be specified")
 	case topicARN != "" && targetARN != "":
 		return "", errInvalidParameter("Invalid parameter: TopicArn or TargetArn Reason: Only one of TopicArn or TargetArn may be specified")
 	case topicARN != "":
@@ -248,6 +270,9 @@ func publishTarget(in *publishRequest) (string, *awsproto.Error) {
 }
 
 func (s *Service) publish(_ context.Context, in *publishRequest) (*publishOutput, *awsproto.Error) {
+	if in.PhoneNumber != "" && in.TopicArn == "" && in.TargetArn == "" {
+		return s.publishSMS(in)
+	}
 	arn, apiErr := publishTarget(in)
 	if apiErr != nil {
 		return nil, apiErr

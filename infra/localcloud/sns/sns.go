@@ -37,6 +37,10 @@ type Options struct {
 	Clock func() time.Time
 	// Queues delivers to SQS subscriptions and subscription DLQs.
 	Queues Queues
+	// HTTPClient posts to http and https subscriptions; nil uses one of
+	// the service's own, which trusts the system's certificate
+	// authorities and follows no redirect.
+	HTTPClient *http.Client
 }
 
 // Queues delivers messages to SQS queues named by their ARNs. StartSend
@@ -68,6 +72,19 @@ type Service struct {
 	router *awsproto.Router // for ServeHTTP on the service alone
 
 	deliveryFaults faults.Pending[faults.Delivery]
+
+	http *httpSender
+	sent sentLog
+
+	// smsMu guards the opted-out numbers and the SMS settings.
+	smsMu    sync.RWMutex
+	optOuts  map[string]bool
+	smsAttrs map[string]string
+
+	// signMu guards the signing key, made or loaded on first use.
+	signMu    sync.Mutex
+	signKey   *signingKey
+	signSaved bool // signKey is in the data directory
 }
 
 // New creates the service, loading any state kept in opts.DB.
@@ -78,10 +95,13 @@ func New(opts Options) (*Service, error) {
 		opts.Clock = time.Now
 	}
 	s := &Service{
-		opts:    opts,
-		topics:  map[string]*topic{},
-		subs:    map[string]*subscription{},
-		byTopic: map[string][]*subscription{},
+		opts:     opts,
+		topics:   map[string]*topic{},
+		subs:     map[string]*subscription{},
+		byTopic:  map[string][]*subscription{},
+		optOuts:  map[string]bool{},
+		smsAttrs: map[string]string{},
+		http:     newHTTPSender(opts.HTTPClient),
 	}
 	s.wire = s.api()
 	s.router = awsproto.NewRouter(awsproto.Limits{}, s.wire)
@@ -107,17 +127,16 @@ func New(opts Options) (*Service, error) {
 // messages delivered (Out).
 func (s *Service) Counters() *stats.Counters { return &s.counters }
 
-// Close closes a log of the service's own. A publish waits for its
-// deliveries before it answers, so there is no background work to stop.
+// Close stops the deliveries to HTTP/S endpoints, in flight or waiting
+// for a retry (deliveries to queues are done before their publish
+// answers), and closes a log of the service's own.
 func (s *Service) Close() error {
+	s.http.close()
 	if s.ownLog {
 		return s.log.Close()
 	}
 	return nil
 }
-
-// ServeHTTP answers one API request.
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
 // API is the service's declaration to the wire layer.
 func (s *Service) API() *awsproto.Service { return s.wire }

@@ -18,9 +18,20 @@ var (
 	bucketSubs   = []byte("sns.subscriptions")
 )
 
-// load reads the topics and subscriptions kept in the database.
+// load reads the topics, subscriptions, SMS settings and signing key kept
+// in the database.
 func (s *Service) load() error {
 	return s.opts.DB.Update(func(tx *bbolt.Tx) error {
+		if err := s.loadSMS(tx); err != nil {
+			return err
+		}
+		k, err := loadSigningKey(tx)
+		if err != nil {
+			return err
+		}
+		if k != nil {
+			s.signKey, s.signSaved = k, true
+		}
 		tb, err := tx.CreateBucketIfNotExists(bucketTopics)
 		if err != nil {
 			return fmt.Errorf("create %s bucket: %w", bucketTopics, err)
@@ -67,6 +78,36 @@ func (s *Service) reindex() {
 	}
 }
 
+// loadSMS reads the opted-out phone numbers and the SMS settings.
+func (s *Service) loadSMS(tx *bbolt.Tx) error {
+	if b := tx.Bucket(bucketOptedOut); b != nil {
+		if err := b.ForEach(func(k, _ []byte) error {
+			s.optOuts[string(k)] = true
+			return nil
+		}); err != nil {
+			return fmt.Errorf("read %s: %w", bucketOptedOut, err)
+		}
+	}
+	if b := tx.Bucket(bucketSMSAttrs); b != nil {
+		if err := b.ForEach(func(k, v []byte) error {
+			s.smsAttrs[string(k)] = string(v)
+			return nil
+		}); err != nil {
+			return fmt.Errorf("read %s: %w", bucketSMSAttrs, err)
+		}
+	}
+	return nil
+}
+
+// commit writes ws through the log and waits until they are durable; in
+// memory it does nothing.
+func (s *Service) commit(ws ...storage.Write) error {
+	if s.log == nil || len(ws) == 0 {
+		return nil
+	}
+	return storage.Wait(s.log.Enqueue(ws...))
+}
+
 // persist commits puts and deletes together. Callers hold s.mu and
 // apply the change in memory only once persist succeeded.
 func (s *Service) persist(putTopics []*topic, putSubs []*subscription, delTopics, delSubs []string) error {
@@ -94,7 +135,7 @@ func (s *Service) persist(putTopics []*topic, putSubs []*subscription, delTopics
 	for _, arn := range delSubs {
 		ws = append(ws, storage.Write{Bucket: bucketSubs, Key: []byte(arn)})
 	}
-	return storage.Wait(s.log.Enqueue(ws...))
+	return s.commit(ws...)
 }
 
 // DescribeWrite names a write of the SNS buckets for reports of what
@@ -105,6 +146,12 @@ func DescribeWrite(w storage.Write) string {
 		return fmt.Sprintf("%s of topic %s", w.Op(), w.Key)
 	case string(bucketSubs):
 		return fmt.Sprintf("%s of subscription %s", w.Op(), w.Key)
+	case string(bucketOptedOut):
+		return fmt.Sprintf("%s of opted-out phone number %s", w.Op(), w.Key)
+	case string(bucketSMSAttrs):
+		return fmt.Sprintf("%s of SMS attribute %s", w.Op(), w.Key)
+	case string(bucketSigning):
+		return fmt.Sprintf("%s of the SNS signing %s", w.Op(), w.Key)
 	}
 	return ""
 }

@@ -3,10 +3,17 @@ package sns
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"maps"
+	"net/http"
+	"net/mail"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
@@ -95,7 +102,15 @@ func applySubscriptionAttribute(attrs map[string]string, name, value string) *aw
 		if _, err := parseRedrivePolicy(value); err != nil {
 			return errInvalidParameter("Invalid parameter: RedrivePolicy: %v", err)
 		}
-	case "DeliveryPolicy", "ReplayPolicy":
+	case "DeliveryPolicy":
+		if value == "" {
+			delete(attrs, name)
+			return nil
+		}
+		if err := checkSubscriptionDeliveryPolicy(value); err != nil {
+			return errInvalidParameter("Invalid parameter: DeliveryPolicy: %v", err)
+		}
+	case "ReplayPolicy":
 		if value != "" && !isJSONObject(value) {
 			return errInvalidParameter("Invalid parameter: %s: must be a JSON object", name)
 		}
@@ -104,11 +119,64 @@ func applySubscriptionAttribute(attrs map[string]string, name, value string) *aw
 	return nil
 }
 
-// supportedProtocols are the protocols SNS knows; localcloud delivers to
-// sqs only, so the others are refused rather than silently dropped.
+// knownProtocols are the protocols SNS knows.
 var knownProtocols = map[string]bool{
 	"http": true, "https": true, "email": true, "email-json": true, "sms": true,
 	"sqs": true, "application": true, "lambda": true, "firehose": true,
+}
+
+// pendingSubscribeARN and pendingListARN stand for the ARN of a
+// subscription awaiting confirmation, in Subscribe's answer and in
+// listings, as in SNS's.
+const (
+	pendingSubscribeARN = "pending confirmation"
+	pendingListARN      = "PendingConfirmation"
+)
+
+// needsConfirmation tells the protocols whose subscriptions wait for the
+// endpoint's owner to confirm.
+func needsConfirmation(protocol string) bool {
+	switch protocol {
+	case "http", "https", "email", "email-json":
+		return true
+	}
+	return false
+}
+
+// checkEndpoint validates a subscription's endpoint for its protocol.
+func checkEndpoint(protocol, endpoint string) *awsproto.Error {
+	switch protocol {
+	case "sqs":
+		if _, ok := parseSQSARN(endpoint); !ok {
+			return errInvalidParameter("Invalid parameter: SQS endpoint ARN")
+		}
+	case "http", "https":
+		u, err := url.Parse(endpoint)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return errInvalidParameter("Invalid parameter: Endpoint Reason: %q is not an http or https URL", endpoint)
+		}
+		if u.Scheme != protocol {
+			return errInvalidParameter("Invalid parameter: Endpoint must match the specified protocol")
+		}
+	case "email", "email-json":
+		a, err := mail.ParseAddress(endpoint)
+		if err != nil || a.Address != endpoint {
+			return errInvalidParameter("Invalid parameter: Email address")
+		}
+	case "sms":
+		if _, ok := validPhoneNumber(endpoint); !ok {
+			return errInvalidParameter("Invalid parameter: SMS endpoint Reason: %q is not a phone number in E.164 form, e.g. +15555550100", endpoint)
+		}
+	}
+	return nil
+}
+
+// checkProtocolAttributes refuses attributes the protocol has no use for.
+func checkProtocolAttributes(protocol string, attrs map[string]string) *awsproto.Error {
+	if attrs["RawMessageDelivery"] == "true" && protocol != "sqs" && !isHTTP(protocol) {
+		return errInvalidParameter("Invalid parameter: Attributes Reason: RawMessageDelivery: Invalid value [true]. Raw message delivery is for sqs, http and https subscriptions.")
+	}
+	return nil
 }
 
 func (s *Service) subscribe(_ context.Context, in *subscribeInput) (*subscriptionARNOutput, *awsproto.Error) {
@@ -119,8 +187,11 @@ func (s *Service) subscribe(_ context.Context, in *subscribeInput) (*subscriptio
 	if !knownProtocols[protocol] {
 		return nil, errInvalidParameter("Invalid parameter: Amazon SNS does not support this protocol")
 	}
-	if protocol != "sqs" {
-		return nil, errInvalidParameter("Invalid parameter: Protocol Reason: localcloud delivers to sqs endpoints only, not %s", protocol)
+	switch protocol {
+	case "application":
+		return nil, errInvalidParameter("Invalid parameter: Protocol Reason: localcloud does not emulate platform applications (mobile push), which the application protocol needs")
+	case "lambda", "firehose":
+		return nil, errInvalidParameter("Invalid parameter: Protocol Reason: localcloud does not deliver to %s endpoints", protocol)
 	}
 	// The topic before the endpoint: SNS answers NotFound for an unknown
 	// topic whatever the endpoint.
@@ -130,9 +201,8 @@ func (s *Service) subscribe(_ context.Context, in *subscribeInput) (*subscriptio
 	if err != nil {
 		return nil, err
 	}
-	queueName, ok := parseSQSARN(endpoint)
-	if !ok {
-		return nil, errInvalidParameter("Invalid parameter: SQS endpoint ARN")
+	if err := checkEndpoint(protocol, endpoint); err != nil {
+		return nil, err
 	}
 	given := in.Attributes
 	attrs := map[string]string{}
@@ -150,27 +220,51 @@ func (s *Service) subscribe(_ context.Context, in *subscribeInput) (*subscriptio
 			return nil, err
 		}
 	}
+	if err := checkProtocolAttributes(protocol, attrs); err != nil {
+		return nil, err
+	}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, err := s.lookupTopic("TopicArn", in.TopicArn)
+	sub, confirm, err := s.addSubscription(in.TopicArn, protocol, endpoint, attrs)
 	if err != nil {
 		return nil, err
 	}
-	if strings.HasSuffix(queueName, ".fifo") && !t.fifo() {
+	if confirm != nil {
+		// Outside the lock: signing takes a while.
+		confirm()
+	}
+	if sub.pending && !in.ReturnSubscriptionArn {
+		return &subscriptionARNOutput{SubscriptionArn: pendingSubscribeARN}, nil
+	}
+	return &subscriptionARNOutput{SubscriptionArn: sub.subARN}, nil
+}
+
+// addSubscription creates the subscription, or finds the same one, and
+// returns it with the confirmation request to send, if one is due.
+func (s *Service) addSubscription(topicARN, protocol, endpoint string, attrs map[string]string) (target, func(), *awsproto.Error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, err := s.lookupTopic("TopicArn", topicARN)
+	if err != nil {
+		return target{}, nil, err
+	}
+	if t.fifo() && protocol != "sqs" {
+		return target{}, nil, errInvalidParameter("Invalid parameter: Protocol Reason: FIFO topics deliver to sqs subscriptions only")
+	}
+	if queueName, _ := parseSQSARN(endpoint); protocol == "sqs" && strings.HasSuffix(queueName, ".fifo") && !t.fifo() {
 		// SNS repeats the "Invalid parameter: " prefix in this message.
-		return nil, errInvalidParameter("Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
+		return target{}, nil, errInvalidParameter("Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
 	}
 	for _, sub := range s.byTopic[t.ARN] {
 		if sub.Protocol == protocol && sub.Endpoint == endpoint {
 			// Subscribing the same endpoint again returns the existing
-			// subscription, unless the attributes asked for differ.
+			// subscription, unless the attributes asked for differ; one
+			// still pending gets its confirmation request again.
 			for k, v := range attrs {
 				if sub.Attributes[k] != v {
-					return nil, errInvalidParameter("Invalid parameter: Attributes Reason: Subscription already exists with different attributes")
+					return target{}, nil, errInvalidParameter("Invalid parameter: Attributes Reason: Subscription already exists with different attributes")
 				}
 			}
-			return &subscriptionARNOutput{SubscriptionArn: sub.ARN}, nil
+			return sub.target(t), s.confirmationRequest(sub, t), nil
 		}
 	}
 	if _, ok := attrs["RawMessageDelivery"]; !ok {
@@ -186,14 +280,69 @@ func (s *Service) subscribe(_ context.Context, in *subscribeInput) (*subscriptio
 		Seq:        s.seq,
 		Attributes: attrs,
 	}
+	if needsConfirmation(protocol) {
+		sub.Pending, sub.Token = true, newToken()
+	}
 	if err := s.persist(nil, []*subscription{sub}, nil, nil); err != nil {
 		s.seq--
-		return nil, errInternal(err)
+		return target{}, nil, errInternal(err)
 	}
 	sub.derive()
 	s.subs[sub.ARN] = sub
 	s.byTopic[t.ARN] = append(s.byTopic[t.ARN], sub)
-	return &subscriptionARNOutput{SubscriptionArn: sub.ARN}, nil
+	return sub.target(t), s.confirmationRequest(sub, t), nil
+}
+
+// confirmationRequest returns the sending of a pending subscription's
+// confirmation request, nil for a confirmed one; the caller holds s.mu.
+func (s *Service) confirmationRequest(sub *subscription, t *topic) func() {
+	if !sub.Pending {
+		return nil
+	}
+	tg, topicARN, token := sub.target(t), t.ARN, sub.Token
+	if isHTTP(sub.Protocol) {
+		return func() { s.requestConfirmationHTTP(tg, topicARN, token) }
+	}
+	return func() { s.requestConfirmationEmail(tg, topicARN, token) }
+}
+
+// newToken makes a confirmation token: long and random, as SNS's.
+func newToken() string {
+	b := make([]byte, 64)
+	rand.Read(b) //nolint:errcheck // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
+}
+
+func (s *Service) confirmSubscription(ctx context.Context, in *confirmSubscriptionInput) (*subscriptionARNOutput, *awsproto.Error) {
+	if in.Token == "" {
+		return nil, errInvalidParameter("Invalid parameter: Token")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, err := s.lookupTopic("TopicArn", in.TopicArn)
+	if err != nil {
+		return nil, err
+	}
+	for _, sub := range s.byTopic[t.ARN] {
+		if sub.Token == "" || subtle.ConstantTimeCompare([]byte(sub.Token), []byte(in.Token)) != 1 {
+			continue
+		}
+		if !sub.Pending {
+			// Confirming again changes nothing.
+			return &subscriptionARNOutput{SubscriptionArn: sub.ARN}, nil
+		}
+		cp := sub.persisted()
+		cp.Pending = false
+		cp.ConfirmedByURL = calledByLink(ctx)
+		// Only a signed call can ask that unsubscribing be signed too.
+		cp.AuthenticateOnUnsubscribe = in.AuthenticateOnUnsubscribe && !cp.ConfirmedByURL
+		if err := s.persist(nil, []*subscription{cp}, nil, nil); err != nil {
+			return nil, errInternal(err)
+		}
+		sub.Pending, sub.ConfirmedByURL, sub.AuthenticateOnUnsubscribe = false, cp.ConfirmedByURL, cp.AuthenticateOnUnsubscribe
+		return &subscriptionARNOutput{SubscriptionArn: sub.ARN}, nil
+	}
+	return nil, errInvalidParameter("Invalid token")
 }
 
 // validSubscriptionARN checks topic-arn:id.
@@ -206,7 +355,7 @@ func validSubscriptionARN(arn string) bool {
 	return ok && arn[i+1:] != ""
 }
 
-func (s *Service) unsubscribe(_ context.Context, in *subscriptionRef) (*empty, *awsproto.Error) {
+func (s *Service) unsubscribe(ctx context.Context, in *subscriptionRef) (*empty, *awsproto.Error) {
 	arn := in.SubscriptionArn
 	if !validSubscriptionARN(arn) {
 		return nil, errInvalidParameter("Invalid parameter: SubscriptionArn")
@@ -217,6 +366,9 @@ func (s *Service) unsubscribe(_ context.Context, in *subscriptionRef) (*empty, *
 	if !ok {
 		// Like SNS, unsubscribing twice is not an error.
 		return nil, nil
+	}
+	if sub.AuthenticateOnUnsubscribe && calledByLink(ctx) {
+		return nil, errCode(http.StatusForbidden, "AuthorizationError", "The subscription requires an authenticated Unsubscribe call")
 	}
 	if err := s.persist(nil, nil, nil, []string{arn}); err != nil {
 		return nil, errInternal(err)
@@ -229,8 +381,12 @@ func (s *Service) unsubscribe(_ context.Context, in *subscriptionRef) (*empty, *
 func subscriptionsOutput(subs []*subscription, next string) *listSubscriptionsOutput {
 	out := &listSubscriptionsOutput{NextToken: next}
 	for _, sub := range subs {
+		arn := sub.ARN
+		if sub.Pending {
+			arn = pendingListARN
+		}
 		out.Subscriptions.Members = append(out.Subscriptions.Members, subscriptionMember{
-			TopicArn: sub.TopicARN, Protocol: sub.Protocol, SubscriptionArn: sub.ARN, Owner: sub.Owner, Endpoint: sub.Endpoint})
+			TopicArn: sub.TopicARN, Protocol: sub.Protocol, SubscriptionArn: arn, Owner: sub.Owner, Endpoint: sub.Endpoint})
 	}
 	return out
 }
@@ -291,8 +447,15 @@ func (s *Service) getSubscriptionAttributes(_ context.Context, in *subscriptionR
 	attrs["Owner"] = sub.Owner
 	attrs["Protocol"] = sub.Protocol
 	attrs["Endpoint"] = sub.Endpoint
-	attrs["PendingConfirmation"] = "false"
-	attrs["ConfirmationWasAuthenticated"] = "true"
+	attrs["PendingConfirmation"] = strconv.FormatBool(sub.Pending)
+	attrs["ConfirmationWasAuthenticated"] = strconv.FormatBool(!sub.Pending && !sub.ConfirmedByURL)
+	if isHTTP(sub.Protocol) {
+		topicPolicy := ""
+		if t, ok := s.topics[sub.TopicARN]; ok {
+			topicPolicy = t.Attributes["DeliveryPolicy"]
+		}
+		attrs["EffectiveDeliveryPolicy"] = effectiveHTTPPolicy(topicPolicy, sub.Attributes["DeliveryPolicy"]).effectiveDeliveryPolicyJSON()
+	}
 	attrs["SubscriptionPrincipal"] = "arn:aws:iam::" + sub.Owner + ":root"
 	// SNS reports the scope only alongside a filter policy, defaulting it.
 	if attrs["FilterPolicy"] == "" {
@@ -319,7 +482,11 @@ func (s *Service) setSubscriptionAttributes(_ context.Context, in *setSubscripti
 	if err := applySubscriptionAttribute(next, name, value); err != nil {
 		return nil, err
 	}
-	cp := &subscription{ARN: sub.ARN, TopicARN: sub.TopicARN, Protocol: sub.Protocol, Endpoint: sub.Endpoint, Owner: sub.Owner, Seq: sub.Seq, Attributes: next}
+	if err := checkProtocolAttributes(sub.Protocol, next); err != nil {
+		return nil, err
+	}
+	cp := sub.persisted()
+	cp.Attributes = next
 	if err := s.persist(nil, []*subscription{cp}, nil, nil); err != nil {
 		return nil, errInternal(err)
 	}

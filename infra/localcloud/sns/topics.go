@@ -21,7 +21,7 @@ var (
 // topicAttributes lists the attributes a caller may set, with a validator
 // for those whose values SNS checks.
 var topicAttributes = map[string]func(string) bool{
-	"DeliveryPolicy":            isJSONObject,
+	"DeliveryPolicy":            func(v string) bool { return checkTopicDeliveryPolicy(v) == nil },
 	"DisplayName":               func(v string) bool { return len(v) <= 100 },
 	"Policy":                    isJSONObject,
 	"SignatureVersion":          func(v string) bool { return v == "1" || v == "2" },
@@ -206,13 +206,19 @@ func (s *Service) getTopicAttributes(_ context.Context, in *topicRef) (*attribut
 	if err != nil {
 		return nil, err
 	}
+	confirmed := 0
+	for _, sub := range s.byTopic[t.ARN] {
+		if !sub.Pending {
+			confirmed++
+		}
+	}
 	attrs := map[string]string{
 		"TopicArn":                t.ARN,
 		"Owner":                   s.opts.AccountID,
 		"Policy":                  s.defaultTopicPolicy(t.ARN),
 		"DisplayName":             "",
-		"SubscriptionsConfirmed":  strconv.Itoa(len(s.byTopic[t.ARN])),
-		"SubscriptionsPending":    "0",
+		"SubscriptionsConfirmed":  strconv.Itoa(confirmed),
+		"SubscriptionsPending":    strconv.Itoa(len(s.byTopic[t.ARN]) - confirmed),
 		"SubscriptionsDeleted":    "0",
 		"EffectiveDeliveryPolicy": defaultEffectiveDeliveryPolicy,
 	}

@@ -3,6 +3,7 @@ package sns
 import (
 	"encoding/base64"
 	"strconv"
+	"strings"
 
 	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
 )
@@ -28,6 +29,7 @@ func (s *Service) api() *awsproto.Service {
 			awsproto.Op("GetTopicAttributes", s.getTopicAttributes),
 			awsproto.Op("SetTopicAttributes", s.setTopicAttributes),
 			awsproto.Op("Subscribe", s.subscribe),
+			awsproto.Op("ConfirmSubscription", s.confirmSubscription),
 			awsproto.Op("Unsubscribe", s.unsubscribe),
 			awsproto.Op("ListSubscriptions", s.listSubscriptions),
 			awsproto.Op("ListSubscriptionsByTopic", s.listSubscriptionsByTopic),
@@ -38,6 +40,11 @@ func (s *Service) api() *awsproto.Service {
 			awsproto.Op("TagResource", s.tagResource),
 			awsproto.Op("UntagResource", s.untagResource),
 			awsproto.Op("ListTagsForResource", s.listTagsForResource),
+			awsproto.Op("CheckIfPhoneNumberIsOptedOut", s.checkIfPhoneNumberIsOptedOut),
+			awsproto.Op("ListPhoneNumbersOptedOut", s.listPhoneNumbersOptedOut),
+			awsproto.Op("OptInPhoneNumber", s.optInPhoneNumber),
+			awsproto.Op("SetSMSAttributes", s.setSMSAttributes),
+			awsproto.Op("GetSMSAttributes", s.getSMSAttributes),
 		},
 	}
 }
@@ -122,12 +129,28 @@ func (in *setSubscriptionAttributesInput) FromQuery(f awsproto.Form) *awsproto.E
 type subscribeInput struct {
 	TopicArn, Protocol, Endpoint string
 	Attributes                   map[string]string
+	ReturnSubscriptionArn        bool
 }
 
 func (in *subscribeInput) FromQuery(f awsproto.Form) (e *awsproto.Error) {
 	in.TopicArn, in.Protocol, in.Endpoint = f.Get("TopicArn"), f.Get("Protocol"), f.Get("Endpoint")
-	in.Attributes, e = f.Map("Attributes.entry", "key", "value")
+	if in.Attributes, e = f.Map("Attributes.entry", "key", "value"); e != nil {
+		return e
+	}
+	in.ReturnSubscriptionArn, e = f.Bool("ReturnSubscriptionArn")
 	return e
+}
+
+type confirmSubscriptionInput struct {
+	TopicArn, Token           string
+	AuthenticateOnUnsubscribe bool
+}
+
+func (in *confirmSubscriptionInput) FromQuery(f awsproto.Form) *awsproto.Error {
+	in.TopicArn, in.Token = f.Get("TopicArn"), f.Get("Token")
+	// SNS reads "true" as true and anything else as false.
+	in.AuthenticateOnUnsubscribe = strings.EqualFold(f.Get("AuthenticateOnUnsubscribe"), "true")
+	return nil
 }
 
 type tagResourceInput struct {
