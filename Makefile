@@ -6,7 +6,7 @@ BUILD_DIR := .aws-sam/build
 GOFLAGS_LAMBDA := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LDFLAGS := -s -w
 
-.PHONY: help build test lint validate docs deploy run bench clean $(addprefix build-,$(FUNCTIONS)) build-ApiFunction build-LauncherFunction build-WatcherFunction build-NotifierFunction
+.PHONY: help build test lint validate docs deploy run bench load load-ci clean invoke events $(addprefix build-,$(FUNCTIONS)) build-ApiFunction build-LauncherFunction build-WatcherFunction build-NotifierFunction
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -36,8 +36,17 @@ lint: ## gofmt, vet, staticcheck, go mod tidy unchanged
 	$(GO) tool staticcheck ./...
 	$(GO) mod tidy -diff
 
-validate: ## cfn-lint on the SAM template
-	cfn-lint template.yaml
+validate: ## the template's rules (errors; warnings too on its defaults), then cfn-lint
+	$(GO) run ./cmd/eventchain validate template.yaml
+
+invoke: ## invoke one function with an event under the Lambda Runtime Interface Emulator, as sam local invoke does: make invoke FN=ApiFunction EVENT=events/api-post.json (INVOKE_FLAGS=... for more)
+	@[ -n "$(FN)" ] || { echo "usage: make invoke FN=<LogicalId> [EVENT=events/<fixture>.json] [INVOKE_FLAGS='--arch arm64 …']"; exit 2; }
+	@[ -e bin/eventchain ] || echo "building eventchain (the first build compiles the AWS SDK's EC2 client: a few minutes)..."
+	$(GO) build -o bin/eventchain ./cmd/eventchain
+	./bin/eventchain invoke $(strip $(if $(EVENT),-e $(EVENT)) $(INVOKE_FLAGS)) $(FN)
+
+events: ## regenerate the invoke fixtures of events/ from their commands (eventchain event fixtures --list prints them)
+	$(GO) run ./cmd/eventchain event fixtures --dir events
 
 docs: ## regenerate docs/events.md from the event catalog
 	$(GO) run ./cmd/eventchain docs > docs/events.md.new && mv docs/events.md.new docs/events.md
@@ -46,6 +55,14 @@ bench: ## benchmarks: localcloud vs moto_server (SQS, SNS, DynamoDB), end-to-end
 	$(GO) test -run '^$$' -bench 'BenchmarkWorkloads|BenchmarkDynamoDB' -benchtime 2000x -v ./infra/localcloud/ | grep -E '^(Benchmark|\s+(dynamodb_)?bench_test|ok|FAIL)|×'
 	$(GO) test -run '^$$' -bench EndToEnd -benchtime 300x ./infra/local/
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./infra/localcloud/sqs/
+
+LOAD_N ?= 10000
+
+load: ## LOAD_N launches (10,000) through the local mode: none lost, none launched twice, all RUNNING; prints duration, launches/s, peak RSS
+	LOAD_N=$(LOAD_N) $(GO) test -count=1 -timeout 60m -run '^TestLoad$$' -v ./infra/local/
+
+load-ci: ## the load run CI makes: 1,000 launches
+	$(MAKE) load LOAD_N=1000
 
 deploy: ## sam build (the build-<LogicalId> targets) and sam deploy with samconfig.toml; needs AWS credentials and the SAM CLI
 	sam build

@@ -6,5 +6,8 @@
 //	eventchain localcloud   the AWS emulator alone (SQS, SNS, EC2, DynamoDB, STS)
 //	eventchain dlq          list, show, redrive, purge, export and import dead letters
 //	eventchain trace        one request's timeline, its retries and where it is now
+//	eventchain invoke       one function's bootstrap under the Lambda Runtime Interface Emulator
+//	eventchain event        an event in a function's input shape (the fixtures of events/)
+//	eventchain validate     the template's rules, then cfn-lint
 //	eventchain docs         print the event catalog as Markdown (docs/events.md)
 package main

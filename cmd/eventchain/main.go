@@ -34,6 +34,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runDLQ(args[1:], stdout, stderr) // its own exit codes: eventchain dlq -h
 	case "trace":
 		err = runTrace(context.Background(), args[1:], stdout, stderr)
+	case "invoke":
+		return runInvoke(context.Background(), args[1:], os.Stdin, stdout, stderr) // exit code 1 names how the function failed
+	case "event":
+		err = runEvent(args[1:], stdout, stderr)
+	case "validate":
+		err = runValidate(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return 0
@@ -55,9 +61,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 // commands lists the commands and what each does, for the usage texts.
 var commands = []struct{ name, summary string }{
 	{"run", "run the whole pipeline locally (API on 127.0.0.1:3000, localcloud on 127.0.0.1:4566)"},
-	{"localcloud", "run only the SQS, SNS and EC2 emulator (default 127.0.0.1:4566)"},
+	{"localcloud", "run only the AWS emulator: SQS, SNS, EC2, DynamoDB, STS (default 127.0.0.1:4566)"},
 	{"dlq", "list, show, redrive, purge, export and import dead-letter queues, local or deployed"},
 	{"trace", "print one request's timeline: each hop, its retries and reasons, and where it is now"},
+	{"invoke", "invoke one function's bootstrap with an event under the Lambda Runtime Interface Emulator, as sam local invoke does"},
+	{"event", "print an event in a function's input shape (SQS batch, HTTP API request), as sam local generate-event does"},
+	{"validate", "check template.yaml against the project's rules, then cfn-lint"},
 	{"docs", "print the event catalog as Markdown (make docs writes it to docs/events.md)"},
 	{"help", "show this text"},
 }
