@@ -23,6 +23,7 @@ import (
 	"github.com/eventchain/eventchain/infra/invoke"
 	"github.com/eventchain/eventchain/infra/local"
 	"github.com/eventchain/eventchain/infra/localcloud"
+	lcec2 "github.com/eventchain/eventchain/infra/localcloud/ec2"
 	"github.com/eventchain/eventchain/infra/localcloud/localcloudtest"
 	"github.com/eventchain/eventchain/infra/samtemplate"
 	"github.com/eventchain/eventchain/internal/event"
@@ -156,11 +157,11 @@ var fixtureCases = []fixtureCase{
 				t.Errorf("the valid record launched %d instances, want 2", n)
 			}
 		}},
-	// localcloud gives instances ids of its own, so the fixtures' instances
-	// are never known to its EC2: the watcher takes them for instances not
-	// yet visible (EC2's eventual consistency) and waits as for pending
-	// ones while its budget lasts, and gives up once it is spent (the
-	// fixtures were launched on 2026-01-15).
+	// Instances the fixtures name but EC2 does not know (not imported) are
+	// taken for instances not yet visible (EC2's eventual consistency):
+	// the watcher waits as for pending ones while its budget lasts, and
+	// gives up once it is spent (the fixtures were launched on
+	// 2026-01-15).
 	{name: "instances not yet visible, budget left: retried later", file: "watcher-pending.json", function: "WatcherFunction",
 		overrides: map[string]string{"WatchTimeoutSeconds": strconv.Itoa(int(time.Since(mustTime(launchedAt)).Seconds()) + 86400)},
 		setup: func(t *testing.T, c *cloud) {
@@ -178,6 +179,45 @@ var fixtureCases = []fixtureCase{
 			}
 			if n := len(c.messages(t, "NotifyQueue")); n != 0 {
 				t.Errorf("notify queue holds %d messages: the watcher gave up", n)
+			}
+		}},
+	{name: "instances pending, budget left: retried later", file: "watcher-pending.json", function: "WatcherFunction",
+		overrides: map[string]string{"WatchTimeoutSeconds": strconv.Itoa(int(time.Since(mustTime(launchedAt)).Seconds()) + 86400)},
+		setup: func(t *testing.T, c *cloud) {
+			c.record(t, runningRequest, runningCorrelation, status.Launching, runningInstances...)
+			c.launch(t, time.Now())
+		},
+		check: func(t *testing.T, c *cloud, res *invoke.Result) {
+			failed := batchFailures(t, res)
+			if want := c.fixture.Records[0].MessageId; !slices.Equal(failed, []string{want}) {
+				t.Errorf("batch item failures %v, want the record %s, to come back later", failed, want)
+			}
+			if !slices.ContainsFunc(strings.Split(c.log, "\n"), func(line string) bool {
+				return strings.Contains(line, `"outcome":"retry"`) && strings.Contains(line, `"error_code":"InstancesPending"`)
+			}) {
+				t.Error("the watcher did not log the record as retried for pending instances")
+			}
+			if n := len(c.messages(t, "NotifyQueue")); n != 0 {
+				t.Errorf("notify queue holds %d messages: the watcher did not wait", n)
+			}
+		}},
+	{name: "instances running: instance.running", file: "watcher-running.json", function: "WatcherFunction",
+		setup: func(t *testing.T, c *cloud) {
+			c.record(t, runningRequest, runningCorrelation, status.Launching, runningInstances...)
+			c.launch(t, mustTime(launchedAt))
+		},
+		check: func(t *testing.T, c *cloud, res *invoke.Result) {
+			noBatchFailures(t, res)
+			msgs := c.messages(t, "NotifyQueue")
+			if len(msgs) != 1 {
+				t.Fatalf("notify queue holds %d messages, want one instance.running", len(msgs))
+			}
+			var running event.InstanceRunning
+			if err := envelopeOf(t, msgs[0], event.TypeInstanceRunning).DecodeData(&running); err != nil {
+				t.Fatal(err)
+			}
+			if running.RequestID != runningRequest || !slices.Equal(running.InstanceIDs, runningInstances) {
+				t.Errorf("instance.running %+v, want the request's instances", running)
 			}
 		}},
 	{name: "budget spent: launch.failed WatchTimeout", file: "watcher-running.json", function: "WatcherFunction",
@@ -354,13 +394,31 @@ type cloud struct {
 	payload []byte
 	fixture lambdaevents.SQSEvent // when the fixture is an SQS batch
 	log     string                // the function's, once invoked
+	lc      *localcloud.Cloud
+}
+
+// launch makes the fixtures' instances known to localcloud's EC2, launched
+// at the given time (its ids are the recorded events', which RunInstances
+// would never pick).
+func (c *cloud) launch(t *testing.T, at time.Time) {
+	t.Helper()
+	var specs []lcec2.InstanceSpec
+	for _, id := range runningInstances {
+		specs = append(specs, lcec2.InstanceSpec{ID: id, ImageID: "ami-0abcdef1234567890", InstanceType: "t3.micro",
+			Tags: map[string]string{"eventchain:request-id": runningRequest}, LaunchTime: at})
+	}
+	if err := c.lc.EC2.ImportInstances(specs); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func newCloud(t *testing.T, file string, overrides map[string]string) *cloud {
 	t.Helper()
 	ctx := context.Background()
-	cfg := localcloudtest.Start(t, localcloud.Options{})
-	c := &cloud{url: aws.ToString(cfg.BaseEndpoint), cfg: cfg, sqs: sqs.NewFromConfig(cfg)}
+	// An hour's boot: an instance imported as launched now stays pending,
+	// one imported with the fixtures' launch time is running.
+	lc, cfg := localcloudtest.StartCloud(t, localcloud.Options{EC2BootDelay: time.Hour})
+	c := &cloud{url: aws.ToString(cfg.BaseEndpoint), cfg: cfg, sqs: sqs.NewFromConfig(cfg), lc: lc}
 	tmpl, err := samtemplate.Load("../../template.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,15 @@ import (
 // only eventually.
 func Start(tb testing.TB, opts localcloud.Options) aws.Config {
 	tb.Helper()
+	_, cfg := StartCloud(tb, opts)
+	return cfg
+}
+
+// StartCloud is Start that also returns the Cloud, for tests that set up
+// state no API call can make (EC2 instances with given ids: ec2's
+// ImportInstances) or inject faults in process.
+func StartCloud(tb testing.TB, opts localcloud.Options) (*localcloud.Cloud, aws.Config) {
+	tb.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	opts.BaseURL = "http://" + srv.Listener.Addr().String()
 	if opts.DynamoDBTTLInterval == 0 {
@@ -40,7 +49,7 @@ func Start(tb testing.TB, opts localcloud.Options) aws.Config {
 			tb.Errorf("close localcloud: %v", err)
 		}
 	})
-	return aws.Config{
+	return cloud, aws.Config{
 		Region:       localcloud.DefaultRegion,
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(srv.URL),
