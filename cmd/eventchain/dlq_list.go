@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -79,7 +80,21 @@ func printList(e *dlqEnv, topo *dlq.Topology, rows []dlq.Row, cwErr error) {
 	tw.Flush()
 	fmt.Fprintf(e.stdout, "\n%d DLQs of %s at %s.", len(rows), topo.Origin, e.where)
 	if cwErr != nil {
-		fmt.Fprintf(e.stdout, " OLDEST and ALARM come from CloudWatch, which did not answer: unknown.")
+		// Alarms and metrics are separate CloudWatch calls: name the
+		// columns that are unknown (localcloud has alarms, not metrics).
+		var cols []string
+		if slices.ContainsFunc(rows, func(r dlq.Row) bool { return r.Err == nil && !r.OldestKnown }) {
+			cols = append(cols, "OLDEST")
+		}
+		if slices.ContainsFunc(rows, func(r dlq.Row) bool { return r.AlarmState == dlq.Unknown }) {
+			cols = append(cols, "ALARM")
+		}
+		switch len(cols) {
+		case 1:
+			fmt.Fprintf(e.stdout, " %s comes from CloudWatch, which did not answer for it: unknown.", cols[0])
+		case 2:
+			fmt.Fprintf(e.stdout, " OLDEST and ALARM come from CloudWatch, which did not answer: unknown.")
+		}
 	}
 	fmt.Fprintln(e.stdout)
 	for _, r := range rows {

@@ -209,7 +209,7 @@ func TestDLQStackDiscovery(t *testing.T) {
 			t.Errorf("sources of %s: %v, want %s", tc.dlq, src, tc.want)
 		}
 	}
-	if q, _ := topo.ByLogicalID("LaunchQueue"); q.Consumer != event.FunctionLauncher || q.MaxReceiveCount != 5 {
+	if q, _ := topo.ByLogicalID("LaunchQueue"); q.Consumer != event.FunctionLauncher || q.MaxReceiveCount != 18 {
 		t.Errorf("LaunchQueue %+v: want its consumer and maxReceiveCount", q)
 	}
 	if len(topo.Alarms) != 4 {

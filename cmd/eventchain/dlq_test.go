@@ -831,8 +831,9 @@ func TestDLQExitCodes(t *testing.T) {
 }
 
 // TestDLQListAndPurge: list shows every DLQ of the template with its
-// depth and source (CloudWatch, absent locally, as unknown); purge asks
-// first and says what it removed.
+// depth, source and alarm (none here: the test creates no alarm), the age
+// of its oldest message as unknown (localcloud has no CloudWatch
+// metrics); purge asks first and says what it removed.
 func TestDLQListAndPurge(t *testing.T) {
 	t.Parallel()
 	c := startDLQCloud(t)
@@ -855,15 +856,15 @@ func TestDLQListAndPurge(t *testing.T) {
 	if len(rows) != len(wantDLQs) {
 		t.Errorf("list shows %d DLQs, the template has %d: %v", len(rows), len(wantDLQs), wantDLQs)
 	}
-	if r := byID["NotifyDLQ"]; r.Visible != 25 || !slices.Equal(r.Sources, []string{"queue NotifyQueue"}) || r.AlarmState != dlq.Unknown || r.OldestSeconds != nil {
+	if r := byID["NotifyDLQ"]; r.Visible != 25 || !slices.Equal(r.Sources, []string{"queue NotifyQueue"}) || r.AlarmState != "none" || r.OldestSeconds != nil {
 		t.Errorf("NotifyDLQ row %+v", r)
 	}
 	if r := byID["WatchSubscriptionDLQ"]; !slices.Equal(r.Sources, []string{"subscription WatchSubscription (EventsTopic → WatchQueue)"}) {
 		t.Errorf("WatchSubscriptionDLQ sources %v", r.Sources)
 	}
 	code, stdout, _ = c.run(t, context.Background(), "", "list")
-	if code != 0 || !strings.Contains(stdout, "OLDEST and ALARM come from CloudWatch, which did not answer: unknown.") ||
-		!regexpMatch(`NotifyDLQ\s+25\s+0\s+unknown\s+queue NotifyQueue\s+unknown\s+-`, stdout) {
+	if code != 0 || !strings.Contains(stdout, "OLDEST comes from CloudWatch, which did not answer for it: unknown.") ||
+		!regexpMatch(`NotifyDLQ\s+25\s+0\s+unknown\s+queue NotifyQueue\s+none\s+-`, stdout) {
 		t.Errorf("list table:\n%s", stdout)
 	}
 

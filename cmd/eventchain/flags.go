@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -56,6 +57,21 @@ func dataFlag(fs *flag.FlagSet, def string) *string {
 // keeping what can be read, instead of refusing.
 func salvageFlag(fs *flag.FlagSet) *bool {
 	return fs.Bool("salvage", false, "when a state file under --data is damaged, keep what can be read, move the damaged file aside (it is never deleted) and log what was lost, instead of refusing to start")
+}
+
+// alarmPeriodScaleFlag defines --alarm-period-scale: how much shorter the
+// periods of CloudWatch alarms are locally, so that an alarm changes state
+// in moments rather than minutes.
+func alarmPeriodScaleFlag(fs *flag.FlagSet) *float64 {
+	return fs.Float64("alarm-period-scale", 1, "multiply the periods CloudWatch alarms are evaluated over, e.g. 0.01 evaluates a 60 s period every 600 ms (alarms still report their declared periods)")
+}
+
+// checkAlarmPeriodScale refuses a scale that is not a positive number.
+func checkAlarmPeriodScale(scale float64) error {
+	if !(scale > 0) || math.IsInf(scale, 0) {
+		return fmt.Errorf("--alarm-period-scale %v: want a positive number, such as 0.01", scale)
+	}
+	return nil
 }
 
 // defaultPort is the port of a default host:port address, as the default

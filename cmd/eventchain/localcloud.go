@@ -43,6 +43,7 @@ func parseLocalcloudFlags(args []string, stderr io.Writer) (localcloudConfig, er
 	terminateDelay := fs.Duration("ec2-terminate-delay", 0, "how long a terminating EC2 instance stays shutting-down")
 	retention := fs.Duration("ec2-terminated-retention", ec2emu.DefaultTerminatedRetention, "how long a terminated EC2 instance stays describable (negative: forever)")
 	notFoundFor := fs.Duration("ec2-not-found-for", 0, "how long after launch DescribeInstances answers InvalidInstanceID.NotFound for an instance (EC2's eventual consistency)")
+	alarmScale := alarmPeriodScaleFlag(fs)
 	var cfg localcloudConfig
 	if err := parseFlags(fs, args); err != nil {
 		return cfg, err
@@ -51,6 +52,9 @@ func parseLocalcloudFlags(args []string, stderr io.Writer) (localcloudConfig, er
 		return cfg, fmt.Errorf("--addr: %w", err)
 	}
 	if err := ec2.check(); err != nil {
+		return cfg, err
+	}
+	if err := checkAlarmPeriodScale(*alarmScale); err != nil {
 		return cfg, err
 	}
 	if *terminateDelay < 0 || *notFoundFor < 0 {
@@ -72,6 +76,9 @@ func parseLocalcloudFlags(args []string, stderr io.Writer) (localcloudConfig, er
 		EC2NotFoundFor:         *notFoundFor,
 		EC2RateLimit:           ec2.rate,
 		EC2Burst:               ec2.burst,
+	}
+	if *alarmScale != 1 { // the zero Options keep the declared periods
+		cfg.opts.AlarmPeriodScale = *alarmScale
 	}
 	return cfg, nil
 }

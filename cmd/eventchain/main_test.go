@@ -86,7 +86,7 @@ func TestSharedFlagsAgree(t *testing.T) {
 			t.Errorf("%s differs:\nrun:        %q\nlocalcloud: %q", name, help, other)
 		}
 	}
-	if want := []string{"-data", "-ec2-boot-delay", "-ec2-burst", "-ec2-fail", "-ec2-fail-image", "-ec2-rate", "-fail", "-fail-delivery"}; shared != len(want) {
+	if want := []string{"-alarm-period-scale", "-data", "-ec2-boot-delay", "-ec2-burst", "-ec2-fail", "-ec2-fail-image", "-ec2-rate", "-fail", "-fail-delivery"}; shared != len(want) {
 		t.Errorf("run and localcloud share %d flags, want %d: %v", shared, len(want), want)
 	}
 }

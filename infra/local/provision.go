@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -15,13 +18,15 @@ import (
 )
 
 // provision creates in localcloud what the template declares: queues with
-// their attributes and redrive policies, topics, and SQS subscriptions with
-// filter policies, raw delivery and their own redrive policies. It is
-// idempotent, so a restart over a data directory converges to the template:
-// attributes are set again, and subscriptions of the template's topics that
-// the template no longer declares are removed. Queue policies, alarms and
-// the DynamoDB table have no local counterpart (the status store is the
-// embedded one).
+// their attributes and redrive policies, topics, SQS subscriptions with
+// filter policies, raw delivery and their own redrive policies, and
+// CloudWatch alarms, live on the queues' metrics. It is idempotent, so a
+// restart over a data directory converges to the template: attributes are
+// set again, alarms are put again (keeping their state, as an update in
+// CloudWatch does), and subscriptions of the template's topics, and alarms
+// of the stack, that the template no longer declares are removed. Queue
+// policies have no local counterpart; the tables are created by
+// provisionTables.
 func provision(ctx context.Context, cfg aws.Config, t *samtemplate.Resolved, logger *slog.Logger) error {
 	sqsc, snsc := sqs.NewFromConfig(cfg), sns.NewFromConfig(cfg)
 
@@ -97,6 +102,82 @@ func provision(ctx context.Context, cfg aws.Config, t *samtemplate.Resolved, log
 					}
 				}
 			}
+		}
+	}
+	return provisionAlarms(ctx, cloudwatch.NewFromConfig(cfg), t, logger)
+}
+
+// provisionAlarms puts the template's alarms, once the queues whose
+// metrics they watch and the topics they notify exist, and deletes the
+// alarms of the stack (named <stack>-…) it no longer declares. An alarm
+// on a metric math expression is not created: localcloud evaluates
+// alarms on one metric.
+func provisionAlarms(ctx context.Context, cw *cloudwatch.Client, t *samtemplate.Resolved, logger *slog.Logger) error {
+	alarms, err := t.MetricAlarms()
+	if err != nil {
+		return err
+	}
+	wanted := map[string]bool{}
+	for _, a := range alarms {
+		if a.MetricMath {
+			logger.Warn("alarm not created locally: metric math alarms are not emulated", "alarm", a.LogicalID)
+			continue
+		}
+		in := &cloudwatch.PutMetricAlarmInput{
+			AlarmName:               aws.String(a.Name),
+			ActionsEnabled:          aws.Bool(a.ActionsEnabled),
+			AlarmActions:            a.AlarmActions,
+			OKActions:               a.OKActions,
+			InsufficientDataActions: a.InsufficientDataActions,
+			Namespace:               aws.String(a.Namespace),
+			MetricName:              aws.String(a.MetricName),
+			Period:                  aws.Int32(int32(a.Period)),
+			EvaluationPeriods:       aws.Int32(int32(a.EvaluationPeriods)),
+			Threshold:               aws.Float64(a.Threshold),
+			ComparisonOperator:      cwtypes.ComparisonOperator(a.ComparisonOperator),
+		}
+		if a.Description != "" {
+			in.AlarmDescription = aws.String(a.Description)
+		}
+		if a.Statistic != "" {
+			in.Statistic = cwtypes.Statistic(a.Statistic)
+		}
+		if a.ExtendedStatistic != "" {
+			in.ExtendedStatistic = aws.String(a.ExtendedStatistic)
+		}
+		if a.Unit != "" {
+			in.Unit = cwtypes.StandardUnit(a.Unit)
+		}
+		if a.DatapointsToAlarm > 0 {
+			in.DatapointsToAlarm = aws.Int32(int32(a.DatapointsToAlarm))
+		}
+		if a.TreatMissingData != "" {
+			in.TreatMissingData = aws.String(a.TreatMissingData)
+		}
+		for _, d := range a.Dimensions {
+			in.Dimensions = append(in.Dimensions, cwtypes.Dimension{Name: aws.String(d.Name), Value: aws.String(d.Value)})
+		}
+		if _, err := cw.PutMetricAlarm(ctx, in); err != nil {
+			return fmt.Errorf("create alarm %s: %w", a.LogicalID, err)
+		}
+		wanted[a.Name] = true
+	}
+	p := cloudwatch.NewDescribeAlarmsPaginator(cw, &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String(t.StackName + "-")})
+	var stale []string
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list the stack's alarms: %w", err)
+		}
+		for _, a := range page.MetricAlarms {
+			if name := aws.ToString(a.AlarmName); !wanted[name] {
+				stale = append(stale, name)
+			}
+		}
+	}
+	for chunk := range slices.Chunk(stale, 100) { // DeleteAlarms takes at most 100 names
+		if _, err := cw.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: chunk}); err != nil {
+			return fmt.Errorf("remove alarms the template no longer declares: %w", err)
 		}
 	}
 	return nil

@@ -50,6 +50,10 @@ type Options struct {
 	EC2BootDelay time.Duration
 	EC2RateLimit float64
 	EC2Burst     int
+	// AlarmPeriodScale shortens the periods the template's CloudWatch
+	// alarms are evaluated over (localcloud.Options.AlarmPeriodScale);
+	// 0 keeps them as declared.
+	AlarmPeriodScale float64
 	// Logger receives the runner's own records; nil discards them.
 	Logger *slog.Logger
 	// ObserveBatch and ObserveRequest, when set, see every consumer batch
@@ -72,6 +76,14 @@ type Options struct {
 	// defaults; tests shorten the retry schedule with
 	// RETRY_BACKOFF_BASE_SECONDS (consumer.BackoffBaseEnv).
 	Environment map[string]string
+	// WrapHandler, when set, wraps the handler of every execution
+	// environment as it is initialised; function is the short name (api,
+	// launcher, watcher, notifier). It is a test seam, for the faults a
+	// deployed function suffers that no setting can cause: a panic, an
+	// invocation that runs past its timeout. The wrapper sees Lambda's
+	// bytes contract (the event's JSON in, the answer's JSON out).
+	// `eventchain run` never sets it.
+	WrapHandler func(function string, h lambda.Handler) lambda.Handler
 }
 
 // abandonedGrace bounds how long Close waits for invocations that overran
@@ -159,6 +171,8 @@ func (r *Runner) startCloud() error {
 		EC2BootDelay: r.opts.EC2BootDelay,
 		EC2RateLimit: r.opts.EC2RateLimit,
 		EC2Burst:     r.opts.EC2Burst,
+
+		AlarmPeriodScale: r.opts.AlarmPeriodScale,
 	})
 	if err != nil {
 		return err
@@ -242,7 +256,11 @@ func (r *Runner) startFunctions(ctx context.Context, cfg aws.Config) error {
 			// Each environment writes its own log stream, as in
 			// CloudWatch Logs.
 			logs := &functionLog{out: r.opts.FunctionLogs, level: r.opts.FunctionLogLevel, observe: r.opts.ObserveRecord}
-			return buildHandler(ctx, name, lookup, logs)
+			h, err := buildHandler(ctx, name, lookup, logs)
+			if err != nil || r.opts.WrapHandler == nil {
+				return h, err
+			}
+			return r.opts.WrapHandler(name, h), nil
 		})
 		if err != nil {
 			return fmt.Errorf("function %s: %w", tf.LogicalID, err)

@@ -1,11 +1,18 @@
 // Package localcloud is eventchain's local stand-in for the AWS services the
 // pipeline uses: SQS and DynamoDB (AWS JSON 1.0), SNS, EC2 and STS's
-// GetCallerIdentity (query protocols) on one HTTP endpoint, so the
-// official SDK clients and the aws CLI talk to it unchanged. It is
-// generic: it knows nothing of eventchain.
+// GetCallerIdentity (query protocols) and CloudWatch's metric alarms (RPC
+// v2 CBOR and AWS JSON 1.0) on one HTTP endpoint, so the official SDK
+// clients and the aws CLI talk to it unchanged. It is generic: it knows
+// nothing of eventchain.
 //
-// Each service lives in its own package (sqs, sns, ec2, sts, dynamodb)
-// and keeps only its behaviour; the wire — routing, decoding, encoding, errors in
+// Alarms are live: they read the queues' metrics from SQS in process and
+// publish their state changes through SNS's own API, so an alarm on a
+// queue's depth changes state as messages arrive and leave, and its
+// topic's subscribers receive the notification
+// (Options.AlarmPeriodScale shortens the periods).
+//
+// Each service lives in its own package (sqs, sns, ec2, sts, dynamodb,
+// cloudwatch) and keeps only its behaviour; the wire — routing, decoding, encoding, errors in
 // each protocol, body limits — is package internal/awsproto. A request
 // for a service localcloud does not emulate gets an error in its own
 // protocol saying so. This package builds the services over one optional

@@ -12,8 +12,8 @@ const HealthPath = "/_localcloud/health"
 
 // Health is the emulator's state: whether its writes reach the disk, and
 // per service what it holds (queues and messages, topics and
-// subscriptions, instances, tables and items), which tells a test suite
-// at a glance whether a reset left anything behind.
+// subscriptions, instances, tables and items, alarms), which tells a test
+// suite at a glance whether a reset left anything behind.
 type Health struct {
 	Storage  storage.Status            `json:"storage"`
 	Services map[string]map[string]int `json:"services"`
@@ -22,11 +22,12 @@ type Health struct {
 // Health reports the Cloud's state.
 func (c *Cloud) Health() Health {
 	return Health{Storage: c.storage.Status(), Services: map[string]map[string]int{
-		"sqs":      c.SQS.Summary(),
-		"sns":      c.SNS.Summary(),
-		"ec2":      c.EC2.Summary(),
-		"dynamodb": c.DynamoDB.Summary(),
-		"sts":      {},
+		"sqs":        c.SQS.Summary(),
+		"sns":        c.SNS.Summary(),
+		"ec2":        c.EC2.Summary(),
+		"dynamodb":   c.DynamoDB.Summary(),
+		"cloudwatch": c.CloudWatch.Summary(),
+		"sts":        {},
 	}}
 }
 

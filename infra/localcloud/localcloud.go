@@ -11,6 +11,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/eventchain/eventchain/infra/localcloud/cloudwatch"
 	"github.com/eventchain/eventchain/infra/localcloud/dynamodb"
 	"github.com/eventchain/eventchain/infra/localcloud/ec2"
 	"github.com/eventchain/eventchain/infra/localcloud/internal/awsproto"
@@ -27,8 +28,12 @@ const (
 	DefaultRegion    = awsproto.DefaultRegion
 )
 
-// SNS delivers to the SQS service in-process.
-var _ sns.Queues = (*sqs.Service)(nil)
+// SNS delivers to the SQS service in-process, and CloudWatch's alarms
+// read the queues' metrics there.
+var (
+	_ sns.Queues        = (*sqs.Service)(nil)
+	_ cloudwatch.Queues = (*sqs.Service)(nil)
+)
 
 // Options configures a Cloud.
 type Options struct {
@@ -60,7 +65,11 @@ type Options struct {
 	// DynamoDBTTLInterval is how often expired DynamoDB items are
 	// deleted (dynamodb.Options.TTLInterval).
 	DynamoDBTTLInterval time.Duration
-	Clock               func() time.Time
+	// AlarmPeriodScale multiplies the periods CloudWatch alarms are
+	// evaluated over (cloudwatch.Options.PeriodScale): 0.01 makes a 60 s
+	// period 600 ms. 0 means 1.
+	AlarmPeriodScale float64
+	Clock            func() time.Time
 	// Limits bound what clients may hold: body memory (whatever serves
 	// the Cloud) and connections and read deadlines (Listen's server).
 	Limits Limits
@@ -68,17 +77,18 @@ type Options struct {
 
 // Cloud is one emulator instance: the services behind one handler.
 type Cloud struct {
-	opts     Options
-	db       *bbolt.DB
-	log      *storage.Log   // the data directory's write-ahead log, shared by every service; nil in memory
-	storage  *storage.State // nil in memory
-	lock     *os.File       // the data directory's lock; nil in memory
-	router   *awsproto.Router
-	SQS      *sqs.Service
-	SNS      *sns.Service
-	EC2      *ec2.Service
-	STS      *sts.Service
-	DynamoDB *dynamodb.Service
+	opts       Options
+	db         *bbolt.DB
+	log        *storage.Log   // the data directory's write-ahead log, shared by every service; nil in memory
+	storage    *storage.State // nil in memory
+	lock       *os.File       // the data directory's lock; nil in memory
+	router     *awsproto.Router
+	SQS        *sqs.Service
+	SNS        *sns.Service
+	EC2        *ec2.Service
+	STS        *sts.Service
+	DynamoDB   *dynamodb.Service
+	CloudWatch *cloudwatch.Service
 }
 
 // New creates a Cloud, loading any state kept under opts.DataDir.
@@ -130,15 +140,20 @@ func New(opts Options) (*Cloud, error) {
 		TTLInterval: opts.DynamoDBTTLInterval}); err != nil {
 		return nil, errors.Join(fmt.Errorf("localcloud dynamodb: %w", err), c.Close())
 	}
+	// Alarm notifications go through SNS's own API, in process.
+	if c.CloudWatch, err = cloudwatch.New(cloudwatch.Options{AccountID: opts.AccountID, Region: opts.Region, DB: c.db, Log: c.log, Clock: opts.Clock,
+		PeriodScale: opts.AlarmPeriodScale, Queues: c.SQS, Topics: cloudwatch.SNSEndpoint{Handler: c.SNS}, Logger: opts.Logger}); err != nil {
+		return nil, errors.Join(fmt.Errorf("localcloud cloudwatch: %w", err), c.Close())
+	}
 	c.STS = sts.New(sts.Options{AccountID: opts.AccountID, Region: opts.Region})
-	c.router = awsproto.NewRouter(opts.Limits.body(), c.SQS.API(), c.SNS.API(), c.EC2.API(), c.STS.API(), c.DynamoDB.API())
+	c.router = awsproto.NewRouter(opts.Limits.body(), c.SQS.API(), c.SNS.API(), c.EC2.API(), c.STS.API(), c.DynamoDB.API(), c.CloudWatch.API())
 	return c, nil
 }
 
 // describeWrite names a write in the words of the service that made it,
 // for reports of what damage to the log lost.
 func describeWrite(w storage.Write) string {
-	for _, describe := range []func(storage.Write) string{sqs.DescribeWrite, sns.DescribeWrite, ec2.DescribeWrite, dynamodb.DescribeWrite} {
+	for _, describe := range []func(storage.Write) string{sqs.DescribeWrite, sns.DescribeWrite, ec2.DescribeWrite, dynamodb.DescribeWrite, cloudwatch.DescribeWrite} {
 		if d := describe(w); d != "" {
 			return d
 		}
@@ -162,6 +177,10 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Path == ResetPath || r.URL.Path == MotoResetPath {
 		c.serveReset(w, r)
+		return
+	}
+	if c.SNS.Serves(r) { // the links SNS's messages carry, its certificate, what it would have sent
+		c.SNS.ServeHTTP(w, r)
 		return
 	}
 	c.router.ServeHTTP(w, r)
@@ -228,6 +247,10 @@ func (c *Cloud) EndLongPolls() {
 func (c *Cloud) Close() error {
 	c.EndLongPolls()
 	var errs []error
+	// CloudWatch first: its last notifications go through SNS to SQS.
+	if c.CloudWatch != nil {
+		errs = append(errs, c.CloudWatch.Close())
+	}
 	if c.DynamoDB != nil {
 		errs = append(errs, c.DynamoDB.Close())
 	}

@@ -18,8 +18,9 @@ const (
 )
 
 // resetters are the services Reset knows, in the order it resets them:
-// SNS first, so that no delivery starts towards a queue about to go.
-// STS holds no state.
+// CloudWatch first, so that no alarm notification starts towards a topic
+// about to go, then SNS, so that no delivery starts towards a queue about
+// to go. STS holds no state.
 func (c *Cloud) resetters() []struct {
 	name  string
 	reset func() error
@@ -28,6 +29,7 @@ func (c *Cloud) resetters() []struct {
 		name  string
 		reset func() error
 	}{
+		{"cloudwatch", c.CloudWatch.Reset},
 		{"sns", c.SNS.Reset},
 		{"sqs", c.SQS.Reset},
 		{"ec2", c.EC2.Reset},
@@ -51,8 +53,8 @@ func (c *Cloud) ResetServices() []string {
 // Reset wipes the state of the named services (all when none is named),
 // in memory and on disk, through each service's own delete paths: every
 // queue with its messages and move tasks, every topic and subscription,
-// every instance, every table with its items. Injected faults stay; they
-// are cleared through FaultsPath.
+// every instance, every table with its items, every alarm with its
+// history. Injected faults stay; they are cleared through FaultsPath.
 func (c *Cloud) Reset(services ...string) error {
 	known := c.ResetServices()
 	for _, name := range services {

@@ -191,6 +191,7 @@ func TestFailedResetKeepsState(t *testing.T) {
 	want := map[string]map[string]int{
 		"sqs": {"queues": 1, "messages": 1}, "sns": {"topics": 1, "subscriptions": 1},
 		"ec2": {"instances": 1}, "dynamodb": {"tables": 1, "items": 1}, "sts": {},
+		"cloudwatch": {"alarms": 0, "in_alarm": 0, "history": 0},
 	}
 	if !reflect.DeepEqual(h.Services, want) {
 		t.Errorf("state after a failed reset = %v, want %v", h.Services, want)

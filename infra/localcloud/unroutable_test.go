@@ -14,20 +14,23 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// A request for a service localcloud does not emulate gets an error in
-// the protocol it came in, which the SDKs parse; moto emulates these
-// services, so the tests run on localcloud only.
+// A request for a service or operation localcloud does not emulate gets
+// an error in the protocol it came in, which the SDKs parse; moto
+// emulates these, so the tests run on localcloud only.
 
-func TestUnroutableCBORParsedBySDK(t *testing.T) {
+// TestUnknownOperationCBORParsedBySDK: CloudWatch dashboards are not
+// emulated; the Go SDK's CBOR client parses the answer to one, with the
+// query code CloudWatch (awsQueryCompatible) sends beside its own.
+func TestUnknownOperationCBORParsedBySDK(t *testing.T) {
 	forEachLocalBackend(t, func(t *testing.T, b backend) {
 		client := cloudwatch.NewFromConfig(b.AWSConfig(), func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(b.Endpoint) })
-		_, err := client.DescribeAlarms(b.Ctx(t), &cloudwatch.DescribeAlarmsInput{})
+		_, err := client.ListDashboards(b.Ctx(t), &cloudwatch.ListDashboardsInput{})
 		var ae smithy.APIError
 		if !errors.As(err, &ae) {
-			t.Fatalf("DescribeAlarms: %v, want a parsed API error", err)
+			t.Fatalf("ListDashboards: %v, want a parsed API error", err)
 		}
-		if ae.ErrorCode() != "UnknownOperationException" || !strings.Contains(ae.ErrorMessage(), "GraniteServiceVersion20100801") {
-			t.Errorf("DescribeAlarms error %s: %s", ae.ErrorCode(), ae.ErrorMessage())
+		if ae.ErrorCode() != "InvalidAction" || !strings.Contains(ae.ErrorMessage(), `"ListDashboards"`) {
+			t.Errorf("ListDashboards error %s: %s", ae.ErrorCode(), ae.ErrorMessage())
 		}
 	})
 }
@@ -42,8 +45,8 @@ func TestUnroutableWire(t *testing.T) {
 		code        string
 		mentions    string
 	}{
-		{name: "JSON 1.0 target", header: map[string]string{"X-Amz-Target": "GraniteServiceVersion20100801.DescribeAlarms", "Content-Type": "application/x-amz-json-1.0"},
-			body: "{}", contentType: "application/x-amz-json-1.0", code: "UnknownOperationException", mentions: "GraniteServiceVersion20100801.DescribeAlarms"},
+		{name: "JSON 1.0 target", header: map[string]string{"X-Amz-Target": "DynamoDBStreams_20120810.ListStreams", "Content-Type": "application/x-amz-json-1.0"},
+			body: "{}", contentType: "application/x-amz-json-1.0", code: "UnknownOperationException", mentions: "DynamoDBStreams_20120810.ListStreams"},
 		{name: "JSON 1.1 target", header: map[string]string{"X-Amz-Target": "Logs_20140328.DescribeLogGroups", "Content-Type": "application/x-amz-json-1.1"},
 			body: "{}", contentType: "application/x-amz-json-1.0", code: "UnknownOperationException", mentions: "Logs_20140328"},
 		{name: "query version", header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
@@ -109,7 +112,7 @@ func TestCLIUnroutable(t *testing.T) {
 		args []string
 		code string
 	}{
-		{"cloudwatch (RPC v2 CBOR)", []string{"cloudwatch", "describe-alarms"}, "UnknownOperationException"},
+		{"dynamodbstreams (JSON 1.0)", []string{"dynamodbstreams", "list-streams"}, "UnknownOperationException"},
 		{"logs (JSON 1.1)", []string{"logs", "describe-log-groups"}, "UnknownOperationException"},
 		{"iam (query)", []string{"iam", "list-users"}, "InvalidAction"},
 	}

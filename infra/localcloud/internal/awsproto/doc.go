@@ -24,5 +24,6 @@
 // dispatch, before the operation runs), router.go for telling which
 // service a request is for, body.go for reading bodies within their
 // limits, and one file per shared helper (error.go, account.go, id.go,
-// page.go).
+// page.go, timestamp.go for times in JSON and CBOR alike, protocols.go
+// for naming protocols in errors).
 package awsproto

@@ -193,6 +193,12 @@ func (rt *Router) unroutable(k kind, t target, req *request) *Error {
 	default:
 		switch {
 		case t.service != "":
+			if svc := rt.Service(t.service); svc != nil {
+				// The service is here, in other protocols (CloudWatch
+				// for clients older than its move from query).
+				return Errorf(http.StatusBadRequest, "InvalidAction", "localcloud serves %s in %s, not in the query protocol: use a client that speaks one of them, such as a current AWS SDK or aws CLI.",
+					t.service, protocolNames(svc))
+			}
 			what = fmt.Sprintf("query request signed for service %q", t.service)
 		case req.form.Get("Version") != "":
 			what = fmt.Sprintf("query API version %q", req.form.Get("Version"))

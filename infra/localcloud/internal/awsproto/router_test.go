@@ -115,6 +115,8 @@ func TestRouting(t *testing.T) {
 		{"JSON", map[string]string{"X-Amz-Target": "AmazonSQS.Echo"}, `{"Text":"hi"}`, `{"Text":"hi"}`},
 		{"JSON unknown operation", map[string]string{"X-Amz-Target": "AmazonSQS.Nope"}, `{}`, `"__type":"UnknownOperationException"`},
 		{"JSON trailing data", map[string]string{"X-Amz-Target": "AmazonSQS.Echo"}, `{} {}`, `"__type":"SerializationException"`},
+		{"JSON stray closing brace", map[string]string{"X-Amz-Target": "AmazonSQS.Echo"}, `{"Text":"hi"}}`, `"__type":"SerializationException"`},
+		{"JSON stray closing bracket", map[string]string{"X-Amz-Target": "AmazonSQS.Echo"}, `{"Text":"hi"}]`, `"__type":"SerializationException"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -147,6 +149,13 @@ func TestFormIndexes(t *testing.T) {
 		{name: "leading zero", form: Form{"L.01": {"a"}}, error: true},
 		{name: "not a number", form: Form{"L.x": {"a"}}, error: true},
 		{name: "huge", form: Form{"L.99999999999999999999": {"a"}}, error: true},
+		{name: "more members than allowed", form: func() Form {
+			f := Form{}
+			for i := range MaxListMembers + 1 {
+				f["L."+strconv.Itoa(i+1)] = []string{"x"}
+			}
+			return f
+		}(), error: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
