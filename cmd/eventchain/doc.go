@@ -6,6 +6,7 @@
 //	eventchain localcloud   the AWS emulator alone (SQS, SNS, EC2, DynamoDB, STS)
 //	eventchain dlq          list, show, redrive, purge, export and import dead letters
 //	eventchain trace        one request's timeline, its retries and where it is now
+//	eventchain console      the chain live in a browser: requests, dead letters, EC2
 //	eventchain invoke       one function's bootstrap under the Lambda Runtime Interface Emulator
 //	eventchain event        an event in a function's input shape (the fixtures of events/)
 //	eventchain validate     the template's rules, then cfn-lint

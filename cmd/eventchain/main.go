@@ -34,6 +34,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runDLQ(args[1:], stdout, stderr) // its own exit codes: eventchain dlq -h
 	case "trace":
 		err = runTrace(context.Background(), args[1:], stdout, stderr)
+	case "console":
+		err = runConsole(context.Background(), args[1:], stdout, stderr)
 	case "invoke":
 		return runInvoke(context.Background(), args[1:], os.Stdin, stdout, stderr) // exit code 1 names how the function failed
 	case "event":
@@ -64,6 +66,7 @@ var commands = []struct{ name, summary string }{
 	{"localcloud", "run only the AWS emulator: SQS, SNS, EC2, DynamoDB, STS (default 127.0.0.1:4566)"},
 	{"dlq", "list, show, redrive, purge, export and import dead-letter queues, local or deployed"},
 	{"trace", "print one request's timeline: each hop, its retries and reasons, and where it is now"},
+	{"console", "serve the console on loopback: the chain live, requests, dead letters, EC2 (local or deployed; eventchain run serves it too)"},
 	{"invoke", "invoke one function's bootstrap with an event under the Lambda Runtime Interface Emulator, as sam local invoke does"},
 	{"event", "print an event in a function's input shape (SQS batch, HTTP API request), as sam local generate-event does"},
 	{"validate", "check template.yaml against the project's rules, then cfn-lint"},

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/eventchain/eventchain/infra/console"
 	"github.com/eventchain/eventchain/infra/local"
 	"github.com/eventchain/eventchain/infra/localcloud"
 	"github.com/eventchain/eventchain/infra/samtemplate"
@@ -62,7 +63,11 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	faults.register(fs)
 	var ec2 ec2Flags
 	ec2.register(fs, 2*time.Second, &faults)
+	alarmScale := alarmPeriodScaleFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkAlarmPeriodScale(*alarmScale); err != nil {
 		return err
 	}
 	if *withParent {
@@ -92,19 +97,31 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	log := &chainLog{w: stdout}
+	// The API port serves the console too (under /_console/), in front of
+	// the API's own front, which then listens on a port of its own.
+	apiPort, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)))
+	if err != nil {
+		return fmt.Errorf("api listen: %w", err)
+	}
+	defer apiPort.Close()
+	counters := console.NewCounters()
 	opts := local.Options{
 		Template:         *tmpl,
 		Overrides:        params,
-		APIAddr:          net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)),
+		APIAddr:          "127.0.0.1:0",
 		CloudAddr:        net.JoinHostPort("127.0.0.1", strconv.Itoa(*cloudPort)),
 		DataDir:          dataDir,
 		EC2BootDelay:     ec2.bootDelay,
 		EC2RateLimit:     ec2.rate,
 		EC2Burst:         ec2.burst,
+		AlarmPeriodScale: *alarmScale,
 		Logger:           slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		ObserveBatch:     log.batch,
 		ObserveRequest:   log.request,
-		ObserveRecord:    log.record,
+		ObserveRecord: func(rec local.RecordLog) {
+			log.record(rec)
+			counters.Record(rec.Function, rec.ReceiveCount, rec.Outcome)
+		},
 		FunctionLogs:     stderr,
 		FunctionLogLevel: stderrLevel,
 	}
@@ -120,11 +137,21 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := faults.apply(r.Cloud); err != nil {
 		return errors.Join(err, r.Close())
 	}
-	printBanner(stdout, r, dataDir, params, faults.given)
+	front, err := startConsoleFront(apiPort, r, *tmpl, counters, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	if err != nil {
+		return errors.Join(err, r.Close())
+	}
+	printBanner(stdout, bannerURLs{r, front}, dataDir, params, faults.given)
 
 	notes, err := r.TailNotifications(ctx, "NotificationsTopic", log.notification)
 	if err != nil {
 		fmt.Fprintf(stderr, "warning: notifications are not shown: %v\n", err)
+	}
+	// Alarm state changes have no recipient locally either (AlarmEmail is
+	// not mailed): the log shows them.
+	alarms, err := r.TailNotifications(ctx, "AlarmTopic", log.alarm)
+	if err != nil {
+		fmt.Fprintf(stderr, "warning: alarm notifications are not shown: %v\n", err)
 	}
 	<-ctx.Done()
 	stop() // a second Ctrl-C now ends the process at once
@@ -132,10 +159,29 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if notes != nil {
 		notes()
 	}
-	return r.Close()
+	if alarms != nil {
+		alarms()
+	}
+	return errors.Join(front.Close(), r.Close())
 }
 
-func printBanner(w io.Writer, r *local.Runner, dataDir string, params map[string]string, faultFlags []string) {
+// runnerURLs are the endpoints the banner names.
+type runnerURLs interface {
+	APIURL() string
+	CloudURL() string
+}
+
+// bannerURLs names the API port the user asked for, where the console
+// is, rather than the API front's own.
+type bannerURLs struct {
+	*local.Runner
+	front *consoleFront
+}
+
+func (b bannerURLs) APIURL() string     { return b.front.apiURL }
+func (b bannerURLs) ConsoleURL() string { return b.front.consoleURL }
+
+func printBanner(w io.Writer, r runnerURLs, dataDir string, params map[string]string, faultFlags []string) {
 	state := dataDir
 	if state == "" {
 		state = "memory only"
@@ -151,9 +197,13 @@ func printBanner(w io.Writer, r *local.Runner, dataDir string, params map[string
 	if len(faultFlags) > 0 {
 		faults = fmt.Sprintf("%s   (change or clear: POST %s%s)", strings.Join(faultFlags, " "), r.CloudURL(), localcloud.FaultsPath)
 	}
+	consoleLine := ""
+	if c, ok := r.(interface{ ConsoleURL() string }); ok {
+		consoleLine = fmt.Sprintf("  console     %s   (loopback only; the token in the URL allows redrive and purge)\n", c.ConsoleURL())
+	}
 	fmt.Fprintf(w, `eventchain is running locally.
   API         %s   (loopback only; no signature check, caller %s)
-  localcloud  %s   (SQS, SNS, EC2: aws --endpoint-url %s …)
+%s  localcloud  %s   (SQS, SNS, EC2: aws --endpoint-url %s …)
   state       %s
   overrides   %s
   faults      %s
@@ -164,7 +214,7 @@ Try:
   curl -s %s/launches/<requestId>
 
 Ctrl-C stops.
-`, r.APIURL(), local.LocalIdentity.UserARN, r.CloudURL(), r.CloudURL(), state, strings.Join(ov, " "), faults, r.APIURL(), r.APIURL())
+`, r.APIURL(), local.LocalIdentity.UserARN, consoleLine, r.CloudURL(), r.CloudURL(), state, strings.Join(ov, " "), faults, r.APIURL(), r.APIURL())
 }
 
 // chainLog prints one readable line per step of the chain.
@@ -258,4 +308,25 @@ func (l *chainLog) notification(body string) {
 		outcome += " " + n.Error.Code
 	}
 	l.line("notify", "notification", n.RequestID, outcome)
+}
+
+// alarm prints one line per alarm state change, from the CloudWatch
+// notification the alarm topic received: the new state, the alarm, the
+// state it left, and for ALARM the reason.
+func (l *chainLog) alarm(body string) {
+	var n struct {
+		AlarmName      string `json:"AlarmName"`
+		NewStateValue  string `json:"NewStateValue"`
+		OldStateValue  string `json:"OldStateValue"`
+		NewStateReason string `json:"NewStateReason"`
+	}
+	if err := json.Unmarshal([]byte(body), &n); err != nil {
+		l.line("alarm", "?", "", "unreadable: "+err.Error())
+		return
+	}
+	outcome := "was " + n.OldStateValue
+	if n.NewStateValue == "ALARM" {
+		outcome += ": " + n.NewStateReason
+	}
+	l.line("alarm", n.NewStateValue, n.AlarmName, outcome)
 }
