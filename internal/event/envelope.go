@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -50,7 +51,9 @@ func Decode(body []byte) (Envelope, error) {
 	if err := dec.Decode(&e); err != nil {
 		return Envelope{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	if dec.More() {
+	// dec.More would miss a stray ] or }, which it reads as the end of
+	// an enclosing value: only the end of the input ends the envelope.
+	if _, err := dec.Token(); err != io.EOF {
 		return Envelope{}, fmt.Errorf("%w: trailing data after envelope", ErrMalformed)
 	}
 	switch {

@@ -2,7 +2,9 @@ package awsproto
 
 import (
 	"net/http"
+	"reflect"
 	"strings"
+	"time"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -47,7 +49,52 @@ func (CBOR) decode(req *request, in any) *Error {
 	if err := cborDec.Unmarshal(req.body, in); err != nil {
 		return Errorf(http.StatusBadRequest, "SerializationException", "cannot read request: %v", err)
 	}
+	if sentZeroTime(reflect.ValueOf(in), false) {
+		return Errorf(http.StatusBadRequest, "SerializationException", "cannot read request: a timestamp is not a finite number of seconds after 0001-01-01")
+	}
 	return nil
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// sentZeroTime reports whether v holds the zero time where only a member
+// the client sent can be: behind a pointer or an interface, in a list or
+// a map (sent says whether v itself is one). The codec reads a NaN or
+// infinite epoch, tagged or not, as the zero time rather than refusing
+// it; no AWS timestamp is that, and JSON 1.0 refuses it. A member that is
+// no pointer cannot tell the zero time from its absence, and is left to
+// read as absent.
+func sentZeroTime(v reflect.Value, sent bool) bool {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		return !v.IsNil() && sentZeroTime(v.Elem(), true)
+	case reflect.Struct:
+		if v.Type() == timeType {
+			return sent && v.Interface().(time.Time).IsZero()
+		}
+		for i := range v.NumField() {
+			// An embedded time (a Timestamp's) is sent when its struct is.
+			if f := v.Type().Field(i); f.IsExported() && sentZeroTime(v.Field(i), sent && f.Anonymous) {
+				return true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if k := v.Type().Elem().Kind(); k <= reflect.Complex128 || k == reflect.String {
+			return false // blobs and lists of scalars: nothing to look at
+		}
+		for i := range v.Len() {
+			if sentZeroTime(v.Index(i), true) {
+				return true
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if sentZeroTime(it.Key(), true) || sentZeroTime(it.Value(), true) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (p CBOR) writeResult(w http.ResponseWriter, req *request, out any) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"hash/crc32"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -43,7 +44,9 @@ func decodeJSON(body []byte, in any) *Error {
 	if err := dec.Decode(in); err != nil {
 		return Errorf(http.StatusBadRequest, "SerializationException", "cannot read request: %v", err)
 	}
-	if dec.More() {
+	// dec.More would miss a stray ] or }, which it reads as the end of
+	// an enclosing value: only the end of the body ends the request.
+	if _, err := dec.Token(); err != io.EOF {
 		return Errorf(http.StatusBadRequest, "SerializationException", "cannot read request: %v", errors.New("trailing data after the JSON object"))
 	}
 	return nil
