@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,45 +34,15 @@ import (
 // local mode's API (3000) and localcloud (4566).
 const defaultConsoleAddr = "127.0.0.1:3100"
 
-// consoleFront is the local mode's API port: the console under
-// console.Path, everything else passed to the API's own front.
-type consoleFront struct {
-	srv        *http.Server
-	apiURL     string
-	consoleURL string
-}
-
-// startConsoleFront serves the console of a running local mode on ln (the
-// port the user asked for the API) and passes every other request to the
-// runner's API front, which listens on a port of its own.
-func startConsoleFront(ln net.Listener, r *local.Runner, templatePath string, counters *console.Counters, logger *slog.Logger) (*consoleFront, error) {
-	api, err := url.Parse(r.APIURL())
+// mountConsole serves the console of a running local mode on its API
+// port, under console.Path, and returns its URL (with the run's token).
+func mountConsole(r *local.Runner, templatePath string, counters *console.Counters, logger *slog.Logger) (string, error) {
+	c, err := localConsole(r, strings.TrimPrefix(r.APIURL(), "http://"), templatePath, counters, logger)
 	if err != nil {
-		return nil, fmt.Errorf("api url: %w", err)
+		return "", err
 	}
-	c, err := localConsole(r, ln.Addr().String(), templatePath, counters, logger)
-	if err != nil {
-		return nil, err
-	}
-	srv := &http.Server{Handler: console.Mount(c, console.Proxy(api, logger)), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("api port stopped", "error", err)
-		}
-	}()
-	return &consoleFront{srv: srv, apiURL: "http://" + ln.Addr().String(), consoleURL: c.URL()}, nil
-}
-
-// Close stops the front, briefly letting requests under way finish.
-func (f *consoleFront) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	if err := f.srv.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
-		return f.srv.Close()
-	} else if err != nil {
-		return fmt.Errorf("stop the api port: %w", err)
-	}
-	return nil
+	r.Handle(console.Path, c)
+	return c.URL(), nil
 }
 
 // localConsole is the console of a local mode running in this process:

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -73,18 +72,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	front, err := startConsoleFront(ln, r, testTemplate, counters, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	consoleURL, err := mountConsole(r, testTemplate, counters, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := front.Close(); err != nil {
-			t.Error(err)
-		}
 		if err := r.Close(); err != nil {
 			t.Error(err)
 		}
@@ -100,7 +92,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	b := &browser{t: t, ctx: ctx}
 
 	// The chain: every subscription the template declares.
-	b.run(chromedp.Navigate(front.consoleURL))
+	b.run(chromedp.Navigate(consoleURL))
 	b.until(`document.querySelectorAll("[data-subscription]").length > 0 && !!document.querySelector("[data-dlq='LaunchDLQ'][data-alarm]")`, 15*time.Second)
 	for _, s := range r.Template.Subscriptions {
 		b.until(fmt.Sprintf(`!!document.querySelector('[data-subscription=%q]')`, s.LogicalID), time.Second)
@@ -111,16 +103,16 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err := r.Cloud.InjectFaults(faults.Set{Faults: []faults.Fault{mustFault(t, "ec2:RunInstances:RequestLimitExceeded:1")}}); err != nil {
 		t.Fatal(err)
 	}
-	ids := []string{postLaunch(t, front.apiURL, `{"imageId":"ami-0abcdef1234567890","instanceType":"t3.micro","count":1,"tags":{"team":"demo"}}`)}
-	b.run(chromedp.Navigate(front.consoleURL[:strings.Index(front.consoleURL, "#")] + "#/requests"))
+	ids := []string{postLaunch(t, r.APIURL(), `{"imageId":"ami-0abcdef1234567890","instanceType":"t3.micro","count":1,"tags":{"team":"demo"}}`)}
+	b.run(chromedp.Navigate(consoleURL[:strings.Index(consoleURL, "#")] + "#/requests"))
 	b.until(fmt.Sprintf(`document.querySelector('[data-request=%q]')?.dataset.status === "LAUNCHING"`, ids[0]), 10*time.Second)
 	for i := range 2 {
-		ids = append(ids, postLaunch(t, front.apiURL, fmt.Sprintf(`{"imageId":"ami-0abcdef1234567890","instanceType":"t3.micro","count":%d}`, 1+i)))
+		ids = append(ids, postLaunch(t, r.APIURL(), fmt.Sprintf(`{"imageId":"ami-0abcdef1234567890","instanceType":"t3.micro","count":%d}`, 1+i)))
 	}
 	for _, id := range ids {
 		b.until(fmt.Sprintf(`document.querySelector('[data-request=%q]')?.dataset.status === "RUNNING"`, id), 30*time.Second)
 	}
-	b.run(chromedp.Navigate(front.consoleURL[:strings.Index(front.consoleURL, "#")] + "#/requests/" + ids[0]))
+	b.run(chromedp.Navigate(consoleURL[:strings.Index(consoleURL, "#")] + "#/requests/" + ids[0]))
 	b.until(`document.querySelector("[data-request-page]")?.dataset.status === "RUNNING"`, 10*time.Second)
 	timeline := b.text("#timeline")
 	for _, want := range []string{"launcher", "retry (receive 1): RequestLimitExceeded", "→ RUNNING", "notifier"} {
@@ -148,15 +140,15 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err := r.Cloud.InjectFaults(faults.Set{Deliveries: []faults.Delivery{mustDelivery(t, launchQueue.Name+":1")}}); err != nil {
 		t.Fatal(err)
 	}
-	stuck := postLaunch(t, front.apiURL, `{"imageId":"ami-0abcdef1234567890","instanceType":"t3.micro","count":1}`)
+	stuck := postLaunch(t, r.APIURL(), `{"imageId":"ami-0abcdef1234567890","instanceType":"t3.micro","count":1}`)
 
-	b.run(chromedp.Navigate(front.consoleURL[:strings.Index(front.consoleURL, "#")] + "#/chain"))
+	b.run(chromedp.Navigate(consoleURL[:strings.Index(consoleURL, "#")] + "#/chain"))
 	b.until(`document.querySelector("[data-dlq='LaunchDLQ']")?.dataset.alarm === "ALARM"`, 20*time.Second)
 	b.until(`document.querySelector("[data-dlq='LaunchSubscriptionDLQ'] [data-depth]")?.textContent === "1 message"`, 10*time.Second)
 	b.until(`document.querySelector("[data-function='launcher']")?.textContent.includes("dead-lettered 1")`, 10*time.Second)
 	b.screenshot("console-chain.png")
 
-	b.run(chromedp.Navigate(front.consoleURL[:strings.Index(front.consoleURL, "#")] + "#/dlq"))
+	b.run(chromedp.Navigate(consoleURL[:strings.Index(consoleURL, "#")] + "#/dlq"))
 	b.until(`!!document.querySelector("[data-show='LaunchDLQ']")`, 5*time.Second)
 	b.eval(`document.querySelector("[data-show='LaunchDLQ']").click()`)
 	b.until(`!!document.querySelector("[data-messages='LaunchDLQ'] [data-reason='MalformedEvent']")`, 10*time.Second)
@@ -178,12 +170,12 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.eval(`document.querySelector("[data-messages='LaunchSubscriptionDLQ'] [data-action='redrive-selected']").click()`)
 	b.confirm("")
 	b.until(`document.querySelector("[data-messages='LaunchSubscriptionDLQ'] .result")?.textContent.startsWith("moved 1 of 1 messages from LaunchSubscriptionDLQ to LaunchQueue (message-by-message)")`, 15*time.Second)
-	b.run(chromedp.Navigate(front.consoleURL[:strings.Index(front.consoleURL, "#")] + "#/requests/" + stuck))
+	b.run(chromedp.Navigate(consoleURL[:strings.Index(consoleURL, "#")] + "#/requests/" + stuck))
 	b.until(`document.querySelector("[data-request-page]")?.dataset.status === "RUNNING"`, 20*time.Second)
 
 	// Redrive all of LaunchDLQ: a move task; the record is still no event,
 	// so the launcher dead-letters it again. Then purge it.
-	b.run(chromedp.Navigate(front.consoleURL[:strings.Index(front.consoleURL, "#")] + "#/dlq"))
+	b.run(chromedp.Navigate(consoleURL[:strings.Index(consoleURL, "#")] + "#/dlq"))
 	b.until(`!!document.querySelector("[data-messages='LaunchDLQ'] [data-action='redrive-all']:not([disabled])")`, 10*time.Second)
 	b.eval(`document.querySelector("[data-messages='LaunchDLQ'] [data-action='redrive-all']").click()`)
 	b.confirm("")
@@ -195,7 +187,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.until(`document.querySelector("[data-dlq-section='LaunchDLQ'] h3")?.textContent === "LaunchDLQ: 0 messages"`, 10*time.Second)
 
 	// EC2: every instance with its request.
-	b.run(chromedp.Navigate(front.consoleURL[:strings.Index(front.consoleURL, "#")] + "#/ec2"))
+	b.run(chromedp.Navigate(consoleURL[:strings.Index(consoleURL, "#")] + "#/ec2"))
 	b.until(fmt.Sprintf(`!!document.querySelector('#instances a[href$=%q]')`, stuck), 10*time.Second)
 	if rows := b.text("#instances"); !strings.Contains(rows, "running") || !strings.Contains(rows, "t3.micro") {
 		t.Errorf("instances: %q", rows)

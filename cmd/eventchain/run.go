@@ -97,18 +97,11 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	log := &chainLog{w: stdout}
-	// The API port serves the console too (under /_console/), in front of
-	// the API's own front, which then listens on a port of its own.
-	apiPort, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)))
-	if err != nil {
-		return fmt.Errorf("api listen: %w", err)
-	}
-	defer apiPort.Close()
 	counters := console.NewCounters()
 	opts := local.Options{
 		Template:         *tmpl,
 		Overrides:        params,
-		APIAddr:          "127.0.0.1:0",
+		APIAddr:          net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)),
 		CloudAddr:        net.JoinHostPort("127.0.0.1", strconv.Itoa(*cloudPort)),
 		DataDir:          dataDir,
 		EC2BootDelay:     ec2.bootDelay,
@@ -137,11 +130,12 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := faults.apply(r.Cloud); err != nil {
 		return errors.Join(err, r.Close())
 	}
-	front, err := startConsoleFront(apiPort, r, *tmpl, counters, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	// The API's port serves the console too, under /_console/.
+	consoleURL, err := mountConsole(r, *tmpl, counters, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	if err != nil {
 		return errors.Join(err, r.Close())
 	}
-	printBanner(stdout, bannerURLs{r, front}, dataDir, params, faults.given)
+	printBanner(stdout, bannerURLs{r, consoleURL}, dataDir, params, faults.given)
 
 	notes, err := r.TailNotifications(ctx, "NotificationsTopic", log.notification)
 	if err != nil {
@@ -162,7 +156,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if alarms != nil {
 		alarms()
 	}
-	return errors.Join(front.Close(), r.Close())
+	return r.Close()
 }
 
 // runnerURLs are the endpoints the banner names.
@@ -171,15 +165,13 @@ type runnerURLs interface {
 	CloudURL() string
 }
 
-// bannerURLs names the API port the user asked for, where the console
-// is, rather than the API front's own.
+// bannerURLs adds the console's URL to the runner's.
 type bannerURLs struct {
 	*local.Runner
-	front *consoleFront
+	console string
 }
 
-func (b bannerURLs) APIURL() string     { return b.front.apiURL }
-func (b bannerURLs) ConsoleURL() string { return b.front.consoleURL }
+func (b bannerURLs) ConsoleURL() string { return b.console }
 
 func printBanner(w io.Writer, r runnerURLs, dataDir string, params map[string]string, faultFlags []string) {
 	state := dataDir

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -228,27 +227,5 @@ func TestBuildChainListsEverySubscription(t *testing.T) {
 		if f.Name == "launcher" && (len(f.Emits) != 2 || len(f.Queues) != 1 || f.Queues[0] != "LaunchQueue") {
 			t.Errorf("launcher = %+v, want LaunchQueue, emitting instance.launched and launch.failed", f)
 		}
-	}
-}
-
-// TestMountAndProxy: the API port serves the console under its path and
-// passes everything else to the API front as it came.
-func TestMountAndProxy(t *testing.T) {
-	var gotHost, gotPath, gotXFF string
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gotHost, gotPath, gotXFF = r.Host, r.URL.RequestURI(), r.Header.Get("X-Forwarded-For")
-		w.WriteHeader(http.StatusAccepted)
-	}))
-	defer api.Close()
-	target, _ := url.Parse(api.URL)
-	h := Mount(newTestServer(t, true, nil), Proxy(target, nil))
-
-	w := serve(h, "POST", "/launches?x=1", `{}`, map[string]string{"X-Forwarded-For": "198.51.100.7"})
-	if w.Code != http.StatusAccepted || gotHost != testAddr || gotPath != "/launches?x=1" || gotXFF != "198.51.100.7" {
-		t.Errorf("proxied: %d, host %q, path %q, X-Forwarded-For %q", w.Code, gotHost, gotPath, gotXFF)
-	}
-	gotPath = ""
-	if w := serve(h, "GET", Path, "", nil); w.Code != 200 || gotPath != "" || !strings.Contains(w.Body.String(), "eventchain console") {
-		t.Errorf("console: %d, reached the API: %q", w.Code, gotPath)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -101,6 +102,7 @@ type Runner struct {
 	cloudURL string
 	apiSrv   *http.Server
 	apiURL   string
+	mounts   mounts // handlers in front of the API's routes (Handle)
 	cancel   context.CancelFunc
 	pollers  sync.WaitGroup
 	closers  []func() error
@@ -317,7 +319,8 @@ func (r *Runner) startFront(fn *Function, h HTTPHandler, routes []Route) error {
 		return fmt.Errorf("api listen: %w", err)
 	}
 	front := &Front{fn: fn, handler: h, routes: routes, identity: LocalIdentity, logger: r.opts.Logger, observe: r.opts.ObserveRequest}
-	r.apiSrv = &http.Server{Handler: front, ReadHeaderTimeout: 10 * time.Second}
+	r.mounts.next = front
+	r.apiSrv = &http.Server{Handler: &r.mounts, ReadHeaderTimeout: 10 * time.Second}
 	r.apiURL = "http://" + l.Addr().String()
 	go func() {
 		if err := r.apiSrv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -348,6 +351,47 @@ func overlayEnv(base func(string) (string, bool), vars map[string]string) func(s
 		}
 		return base(k)
 	}
+}
+
+// Handle serves h on the API's port for the paths under prefix (which
+// ends in "/"; the prefix without it redirects there), before the API's
+// own routes: the console mounts itself this way, so that the local mode
+// needs one port. It may be called while the front serves.
+func (r *Runner) Handle(prefix string, h http.Handler) {
+	r.mounts.add(prefix, h)
+}
+
+// mounts routes the paths under its prefixes to their handlers and the
+// rest to next, the API's front.
+type mounts struct {
+	mu   sync.RWMutex
+	by   map[string]http.Handler
+	next http.Handler
+}
+
+func (m *mounts) add(prefix string, h http.Handler) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.by == nil {
+		m.by = map[string]http.Handler{}
+	}
+	m.by[prefix] = h
+}
+
+func (m *mounts) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	m.mu.RLock()
+	var h http.Handler
+	for prefix, mh := range m.by {
+		if strings.HasPrefix(req.URL.Path, prefix) || req.URL.Path == strings.TrimSuffix(prefix, "/") {
+			h = mh
+			break
+		}
+	}
+	m.mu.RUnlock()
+	if h == nil {
+		h = m.next
+	}
+	h.ServeHTTP(w, req)
 }
 
 // APIURL is the HTTP front's base URL.
