@@ -238,3 +238,27 @@ func snsMaySend(t *samtemplate.Resolved, topicARN, queue string) bool {
 	}
 	return false
 }
+
+// dlqHoldsDeadLetters checks that a consumed queue's DLQ takes messages larger than the queue does, since a consumer dead-letters a record with its error attributes added.
+func dlqHoldsDeadLetters(t *samtemplate.Resolved) []Finding {
+	var out []Finding
+	for _, f := range t.Functions {
+		for _, ev := range f.SQSEvents {
+			q, _ := t.Queue(ev.Queue)
+			if q.RedrivePolicy == nil {
+				continue
+			}
+			dlq, ok := t.Queue(q.RedrivePolicy.DeadLetterQueue)
+			if !ok || dlq.MaximumMessageSize > q.MaximumMessageSize {
+				continue
+			}
+			out = append(out, Finding{
+				Resource: dlq.LogicalID,
+				Problem: fmt.Sprintf("MaximumMessageSize %d is not above %s's %d: %s dead-letters a record as its body plus error attributes, which SQS refuses for a body near the limit, so the record keeps failing until the redrive policy moves it without its reason",
+					dlq.MaximumMessageSize, q.LogicalID, q.MaximumMessageSize, f.LogicalID),
+				Fix: "set the DLQ's MaximumMessageSize to 1048576",
+			})
+		}
+	}
+	return out
+}

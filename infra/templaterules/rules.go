@@ -52,6 +52,7 @@ type Rule struct {
 // reported.
 var Rules = []Rule{
 	{"queue-redrive", Error, "every queue that is not a DLQ redrives to a DLQ of the template", queueRedrive},
+	{"dlq-holds-dead-letters", Error, "a consumed queue's DLQ takes larger messages than the queue, so a dead letter with its error attributes fits", dlqHoldsDeadLetters},
 	{"dlq-outlives-source", Error, "a queue's DLQ keeps messages longer than the queue", dlqOutlivesSource},
 	{"batch-item-failures", Error, "every SQS event reports batch item failures", batchItemFailures},
 	{"maximum-concurrency", Error, "an SQS event's MaximumConcurrency is 2–1000 and at most the function's reserved concurrency", maximumConcurrency},

@@ -57,6 +57,7 @@ func TestEachRuleRejectsItsBrokenTemplate(t *testing.T) {
 		want     string
 	}{
 		{"queue-redrive.yaml", "queue-redrive", "JobQueue", "has no RedrivePolicy"},
+		{"dlq-holds-dead-letters.yaml", "dlq-holds-dead-letters", "JobDLQ", "MaximumMessageSize 262144 is not above JobQueue's 262144"},
 		{"dlq-outlives-source.yaml", "dlq-outlives-source", "JobQueue", "keeps messages 1209600 s and its DLQ JobDLQ only 345600 s"},
 		{"batch-item-failures.yaml", "batch-item-failures", "WorkerFunction", "SQS event Jobs lacks FunctionResponseTypes ReportBatchItemFailures"},
 		{"maximum-concurrency.yaml", "maximum-concurrency", "WorkerFunction", "MaximumConcurrency 5 is above the reserved concurrency 2"},
