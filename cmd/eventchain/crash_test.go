@@ -2,10 +2,10 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,12 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-
-	"github.com/eventchain/eventchain/internal/awsenv"
+	"github.com/eventchain/eventchain/infra/local/localtest"
+	"github.com/eventchain/eventchain/infra/samtemplate"
 )
 
 // mainEnv makes the test binary behave as the eventchain command, so that a
@@ -96,58 +92,126 @@ func (p *process) output() string {
 	return p.out.String()
 }
 
-// TestRunLosesNothingWhenKilled kills the local mode with SIGKILL in the
-// middle of the chain — launch requests accepted, some launched, instances
-// still booting — and starts it again on the same data directory: every
-// accepted request reaches RUNNING, with exactly the instances it asked
-// for (the ClientToken absorbs a launch that is redone).
-func TestRunLosesNothingWhenKilled(t *testing.T) {
-	data := t.TempDir()
-	args := []string{"--template", "../../template.yaml", "--port", "0", "--cloud-port", "0", "--data", data,
-		"--ec2-boot-delay", "2s",
-		// Short timeouts so that messages in flight at the kill come back
-		// in seconds (visibility ≥ 6 × timeout, as the template requires).
-		"--parameter-overrides", "QueueVisibilityTimeout=6 LauncherTimeout=1 FunctionTimeout=1 " +
-			"WatchBackoffBaseSeconds=1 WatchBackoffMaxSeconds=2 WatchTimeoutSeconds=40 LaunchRatePerSecond=100"}
-	first := startRun(t, args...)
+// crashOverrides make the messages in flight at a kill come back in
+// seconds (visibility ≥ 6 × timeout, as the template requires).
+var crashOverrides = map[string]string{
+	"QueueVisibilityTimeout": "6", "LauncherTimeout": "1", "FunctionTimeout": "1",
+	"WatchBackoffBaseSeconds": "1", "WatchBackoffMaxSeconds": "2", "WatchTimeoutSeconds": "40", "LaunchRatePerSecond": "100",
+}
 
-	counts := map[string]int{}
-	for i, count := range []int{1, 2, 3, 1, 2} {
-		body := fmt.Sprintf(`{"imageId":"ami-0abcdef1234567890","instanceType":"t3.micro","count":%d,"tags":{"n":"%d"}}`, count, i)
-		resp, err := http.Post(first.api+"/launches", "application/json", strings.NewReader(body))
-		if err != nil {
+// TestRunLosesNothingWhenKilled kills the local mode with SIGKILL at
+// random moments, several times in a row, while launch requests keep
+// arriving, and starts it again on the same data directory each time:
+// requests are accepted, launched, booting and being notified at each
+// kill. Every request accepted before a kill completes exactly once:
+// RUNNING with exactly the instances it asked for, counted at EC2 (the
+// ClientToken absorbs a launch that is redone), and nothing in a
+// dead-letter queue. The seed the kill moments were drawn with is logged.
+func TestRunLosesNothingWhenKilled(t *testing.T) {
+	const kills = 3
+	seed := time.Now().UnixNano()
+	t.Logf("kill moments drawn with seed %d", seed)
+	rng := rand.New(rand.NewPCG(uint64(seed), 0))
+
+	var ov []string
+	for k, v := range crashOverrides {
+		ov = append(ov, k+"="+v)
+	}
+	args := []string{"--template", "../../template.yaml", "--port", "0", "--cloud-port", "0", "--data", t.TempDir(),
+		"--ec2-boot-delay", "2s", "--parameter-overrides", strings.Join(ov, " ")}
+	accepted := map[string]int{}
+	running := regexp.MustCompile(`notification\s+(\S+)\s+RUNNING`)
+	done := map[string]bool{}
+	for kill := range kills {
+		run := startRun(t, args...)
+		stop := make(chan struct{})
+		var mu sync.Mutex
+		var posting sync.WaitGroup
+		// The kill's moment is drawn from this round's first acceptance,
+		// so that every kill finds a request under way (a launch runs
+		// for at least the 2 s boot delay).
+		firstAccepted := make(chan struct{})
+		var once sync.Once
+		// A few callers at once, so requests are at every step of the
+		// chain when the kill comes.
+		for caller := range 4 {
+			posting.Go(func() {
+				for i := caller; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					count := 1 + i%3
+					body := fmt.Sprintf(`{"imageId":"ami-0abcdef1234567890","instanceType":"t3.micro","count":%d}`, count)
+					resp, err := http.Post(run.api+"/launches", "application/json", strings.NewReader(body))
+					if err != nil {
+						return // killed
+					}
+					var a struct{ RequestID string }
+					err = json.NewDecoder(resp.Body).Decode(&a)
+					resp.Body.Close()
+					if err != nil || resp.StatusCode != http.StatusAccepted {
+						// An answer cut off by the kill was never an
+						// acceptance; any other answer is a failure.
+						if err == nil {
+							t.Errorf("POST answered %d", resp.StatusCode)
+						}
+						return
+					}
+					mu.Lock()
+					accepted[a.RequestID] = count
+					mu.Unlock()
+					once.Do(func() { close(firstAccepted) })
+				}
+			})
+		}
+		select {
+		case <-firstAccepted:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no request accepted in 30 s:\n%s", run.output())
+		}
+		time.Sleep(time.Duration(rng.Int64N(int64(1500 * time.Millisecond))))
+		if err := run.cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}
-		var a struct{ RequestID string }
-		_ = json.NewDecoder(resp.Body).Decode(&a)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("POST %d answered %d", i, resp.StatusCode)
+		<-run.finished
+		close(stop)
+		posting.Wait()
+		for _, m := range running.FindAllStringSubmatch(run.output(), -1) {
+			done[m[1]] = true
 		}
-		counts[a.RequestID] = count
-	}
-	// Wait until the chain is under way (something launched), then kill.
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(first.output(), "launch.requested") {
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing launched:\n%s", first.output())
+		unfinished := 0
+		for id := range accepted {
+			if !done[id] {
+				unfinished++
+			}
 		}
-		time.Sleep(10 * time.Millisecond)
+		t.Logf("kill %d: %d requests accepted so far, %d of them not yet RUNNING", kill+1, len(accepted), unfinished)
+		if unfinished == 0 {
+			t.Errorf("kill %d interrupted no request: the test proves nothing", kill+1)
+		}
 	}
-	if err := first.cmd.Process.Kill(); err != nil {
+
+	final := startRun(t, args...)
+	tmpl, err := samtemplate.Load("../../template.yaml")
+	if err != nil {
 		t.Fatal(err)
 	}
-	<-first.finished
-
-	second := startRun(t, args...)
-	for id, count := range counts {
-		st := follow(t, second.api, id, 60*time.Second)
-		if st.Status != "RUNNING" || len(st.InstanceIDs) != count {
-			t.Errorf("%s after the crash: %s with %d instances, want RUNNING with %d\n%s", id, st.Status, len(st.InstanceIDs), count, second.output())
-		}
-		if n := taggedInstances(t, second.cloud, id); n != count {
-			t.Errorf("%s: %d instances in EC2 carry its request id, want %d", id, n, count)
-		}
+	resolved, err := tmpl.Resolve(crashOverrides, samtemplate.LocalResolver{Endpoint: final.cloud})
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := localtest.Check(t, localtest.Pipeline{APIURL: final.api, AWS: localtest.Config(final.cloud, resolved.Region), Template: resolved},
+		accepted, 90*time.Second)
+	if report.Counts[localtest.Running] != len(accepted) {
+		t.Errorf("%d of %d requests accepted before a kill RUNNING with exactly their instances", report.Counts[localtest.Running], len(accepted))
+	}
+	if len(report.Strays) > 0 {
+		t.Errorf("dead letters after the kills: %v", report.Strays)
+	}
+	if t.Failed() {
+		t.Logf("last run's output:\n%s", final.output())
 	}
 }
 
@@ -174,20 +238,4 @@ func follow(t *testing.T, api, id string, timeout time.Duration) launchState {
 		}
 	}
 	return st
-}
-
-func taggedInstances(t *testing.T, cloud, requestID string) int {
-	t.Helper()
-	client := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(cloud),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), HTTPClient: awsenv.HTTPClient()})
-	out, err := client.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{
-		Filters: []ec2types.Filter{{Name: aws.String("tag:eventchain:request-id"), Values: []string{requestID}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, r := range out.Reservations {
-		n += len(r.Instances)
-	}
-	return n
 }

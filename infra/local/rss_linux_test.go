@@ -1,0 +1,12 @@
+package local
+
+import "syscall"
+
+// peakRSS is the process's peak resident set size in bytes.
+func peakRSS() (int64, bool) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, false
+	}
+	return ru.Maxrss << 10, true // Linux reports KiB
+}
