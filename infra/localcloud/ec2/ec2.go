@@ -57,9 +57,9 @@ type Options struct {
 	// instance's id and leaves it out of unfiltered listings. Zero: off.
 	NotFoundFor time.Duration
 	// RateLimit (requests per second) and Burst configure the API token
-	// bucket shared by every EC2 call; beyond it calls answer
-	// RequestLimitExceeded. Zero RateLimit: no limit. Zero Burst: the rate
-	// rounded up (at least 1).
+	// buckets, one per action as on EC2; beyond its bucket an action's
+	// calls answer RequestLimitExceeded. Zero RateLimit: no limit. Zero
+	// Burst: the rate rounded up (at least 1).
 	RateLimit float64
 	Burst     int
 }
@@ -69,8 +69,8 @@ type Service struct {
 	opts     Options
 	timing   timing
 	counters stats.Counters
-	limiter  *rate.Limiter // nil: no limit
-	store    *store        // nil: in memory only
+	limiters map[string]*rate.Limiter // by action; nil: no limit
+	store    *store                   // nil: in memory only
 
 	mu           sync.Mutex
 	instances    map[string]*instance
@@ -110,7 +110,13 @@ func New(opts Options) (*Service, error) {
 		if burst <= 0 {
 			burst = max(1, int(math.Ceil(opts.RateLimit)))
 		}
-		s.limiter = rate.NewLimiter(rate.Limit(opts.RateLimit), burst)
+		// EC2 throttles each API action in a bucket of its own ("Request
+		// throttling for the Amazon EC2 API", EC2 Developer Guide): a
+		// client's DescribeInstances does not spend RunInstances' tokens.
+		s.limiters = map[string]*rate.Limiter{}
+		for _, op := range []string{"RunInstances", "DescribeInstances", "TerminateInstances"} {
+			s.limiters[op] = rate.NewLimiter(rate.Limit(opts.RateLimit), burst)
+		}
 	}
 	if opts.DB != nil {
 		st, err := openStore(opts.DB, opts.Log, opts.State)
@@ -162,10 +168,10 @@ func (s *Service) api() *awsproto.Service {
 	}
 }
 
-// admit applies the API rate limit, which every call counts against,
-// valid or not.
+// admit applies the action's rate limit, which every call of it counts
+// against, valid or not.
 func (s *Service) admit(op string) *awsproto.Error {
-	if s.limiter != nil && !s.limiter.AllowN(s.opts.Clock(), 1) {
+	if l := s.limiters[op]; l != nil && !l.AllowN(s.opts.Clock(), 1) {
 		s.counters.Op(op).Throttled.Add(1)
 		return throttled()
 	}

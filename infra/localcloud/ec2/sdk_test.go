@@ -694,19 +694,26 @@ func TestRateLimitAnswersRequestLimitExceeded(t *testing.T) {
 	svc, c := newService(t, Options{Clock: clock.Now, RateLimit: 1, Burst: 3})
 	ctx := context.Background()
 	for i := range 3 {
-		if _, err := c.DescribeInstances(ctx, &sdk.DescribeInstancesInput{}); err != nil {
+		if _, err := c.RunInstances(ctx, runInput("")); err != nil {
 			t.Fatalf("call %d within the burst: %v", i+1, err)
 		}
 	}
 	_, err := c.RunInstances(ctx, runInput(""))
 	wantCode(t, err, "RequestLimitExceeded", 503)
+	// Each action has a bucket of its own, as on EC2: describing is not
+	// throttled by the launches.
+	for i := range 3 {
+		if _, err := c.DescribeInstances(ctx, &sdk.DescribeInstancesInput{}); err != nil {
+			t.Fatalf("DescribeInstances %d with RunInstances' bucket empty: %v", i+1, err)
+		}
+	}
 	clock.Advance(time.Second)
 	if _, err := c.RunInstances(ctx, runInput("")); err != nil {
 		t.Fatalf("after one token refilled: %v", err)
 	}
 	ops, _ := svc.Counters().Snapshot()
-	if got := ops["RunInstances"]; got.Calls != 2 || got.Throttled != 1 || got.Errors != 1 {
-		t.Errorf("RunInstances counters %+v, want 2 calls, 1 throttled, 1 error", got)
+	if got := ops["RunInstances"]; got.Calls != 5 || got.Throttled != 1 || got.Errors != 1 {
+		t.Errorf("RunInstances counters %+v, want 5 calls, 1 throttled, 1 error", got)
 	}
 	if got := ops["DescribeInstances"]; got.Calls != 3 || got.Throttled != 0 {
 		t.Errorf("DescribeInstances counters %+v", got)
