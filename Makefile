@@ -51,10 +51,12 @@ events: ## regenerate the invoke fixtures of events/ from their commands (eventc
 docs: ## regenerate docs/events.md from the event catalog
 	$(GO) run ./cmd/eventchain docs > docs/events.md.new && mv docs/events.md.new docs/events.md
 
-bench: ## benchmarks: localcloud vs moto_server (SQS, SNS, DynamoDB), end-to-end launches/s, the handlers and stores
+bench: ## measurements into bench/results.json, results.md, rate-limit.png (rate limit vs the naive design, accept latency, end to end, cold starts, cost; BENCH_FLAGS=... for go run ./bench -h), then localcloud vs moto_server and the handlers' benchmarks; BENCH_QUICK=1: a short run of the measurements only, into bench/quick
+	$(GO) run ./bench $(if $(filter-out 0,$(BENCH_QUICK)),-quick) $(BENCH_FLAGS)
+ifeq ($(filter-out 0,$(BENCH_QUICK)),)
 	$(GO) test -run '^$$' -bench 'BenchmarkWorkloads|BenchmarkDynamoDB' -benchtime 2000x -v ./infra/localcloud/ | grep -E '^(Benchmark|\s+(dynamodb_)?bench_test|ok|FAIL)|×'
-	$(GO) test -run '^$$' -bench EndToEnd -benchtime 300x ./infra/local/
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./infra/localcloud/sqs/
+endif
 
 LOAD_N ?= 10000
 
