@@ -78,8 +78,8 @@ type DesignRun struct {
 	// OtherEC2Throttled counts other EC2 calls answered
 	// RequestLimitExceeded (the watcher's DescribeInstances).
 	OtherEC2Throttled int64 `json:"otherEC2Throttled"`
-	// OtherEC2Calls counts the other EC2 calls, which draw on the same
-	// token bucket in localcloud.
+	// OtherEC2Calls counts the other EC2 calls, each action drawing on a
+	// token bucket of its own, as on EC2.
 	OtherEC2Calls int64    `json:"otherEC2Calls"`
 	Series        []Sample `json:"series"`
 }

@@ -114,13 +114,8 @@ func rateLimit(b *strings.Builder, r *measure.RateLimitResult) {
 	row("failed requests", fmt.Sprint(p.FailedRequests), fmt.Sprint(n.FailedRequests), "")
 	row("dead letters", fmt.Sprint(p.DeadLetters), "none kept: a failure is only logged", "")
 	row("lost", fmt.Sprint(p.Lost), fmt.Sprint(n.Lost), met(r.FailuresGoal))
-	row("other EC2 calls on the same bucket (`DescribeInstances`), throttled", fmt.Sprintf("%d, %d", p.OtherEC2Calls, p.OtherEC2Throttled), fmt.Sprintf("%d, %d", n.OtherEC2Calls, n.OtherEC2Throttled), "")
+	row("other EC2 calls (`DescribeInstances`, a bucket of their own), throttled", fmt.Sprintf("%d, %d", p.OtherEC2Calls, p.OtherEC2Throttled), fmt.Sprintf("%d, %d", n.OtherEC2Calls, n.OtherEC2Throttled), "")
 	fmt.Fprintf(b, "\n![RunInstances calls per second against the limit, both designs](%s)\n", ChartFile)
-	if p.OtherEC2Throttled > 0 {
-		b.WriteString("\nlocalcloud meters every EC2 action against one bucket, so the watcher's `DescribeInstances` calls take tokens the launcher's pacer counts on, " +
-			"and a throttled launch waits out its retry backoff. AWS evaluates each API against a bucket of its own: throttled `DescribeInstances` calls leave `RunInstances` " +
-			"unaffected (\"Request throttling for the Amazon EC2 API\", Amazon EC2 Developer Guide).\n")
-	}
 }
 
 func accept(b *strings.Builder, a *measure.AcceptResult) {
