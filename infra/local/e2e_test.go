@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -59,6 +60,13 @@ type pipeline struct {
 
 func startPipeline(t *testing.T, overrides map[string]string) *pipeline {
 	t.Helper()
+	return startPipelineWith(t, overrides, 0, nil)
+}
+
+// startPipelineWith is startPipeline with an EC2 boot delay and a wrapper
+// around the functions' handlers, for faults that no setting can cause.
+func startPipelineWith(t *testing.T, overrides map[string]string, bootDelay time.Duration, wrap func(function string, h lambda.Handler) lambda.Handler) *pipeline {
+	t.Helper()
 	p := &pipeline{t: t}
 	params := map[string]string{}
 	for k, v := range e2eOverrides {
@@ -75,6 +83,8 @@ func startPipeline(t *testing.T, overrides map[string]string) *pipeline {
 		DataDir:         t.TempDir(),
 		PollWaitSeconds: 1,
 		Environment:     e2eEnvironment,
+		EC2BootDelay:    bootDelay,
+		WrapHandler:     wrap,
 		ObserveBatch: func(o BatchOutcome) {
 			p.mu.Lock()
 			p.batches = append(p.batches, o)

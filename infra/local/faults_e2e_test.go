@@ -35,46 +35,6 @@ import (
 // exactly its instances, FAILED with a reason, or in a dead-letter queue
 // with a reason, and never in none or two.
 
-// startPipelineWith is startPipeline with a wrapper around the functions'
-// handlers, for faults that no setting can cause, and an EC2 boot delay.
-func startPipelineWith(t *testing.T, overrides map[string]string, bootDelay time.Duration, wrap func(function string, h lambda.Handler) lambda.Handler) *pipeline {
-	t.Helper()
-	p := &pipeline{t: t}
-	params := map[string]string{}
-	for k, v := range e2eOverrides {
-		params[k] = v
-	}
-	for k, v := range overrides {
-		params[k] = v
-	}
-	r, err := Start(context.Background(), Options{
-		Template:        "../../template.yaml",
-		Overrides:       params,
-		APIAddr:         "127.0.0.1:0",
-		CloudAddr:       "127.0.0.1:0",
-		DataDir:         t.TempDir(),
-		PollWaitSeconds: 1,
-		Environment:     e2eEnvironment,
-		EC2BootDelay:    bootDelay,
-		WrapHandler:     wrap,
-		ObserveBatch: func(o BatchOutcome) {
-			p.mu.Lock()
-			p.batches = append(p.batches, o)
-			p.mu.Unlock()
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := r.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	p.Runner = r
-	return p
-}
-
 // check settles the pipeline and counts every request's terminal state.
 func (p *pipeline) check(requests map[string]int, timeout time.Duration) localtest.Report {
 	p.t.Helper()
