@@ -409,19 +409,23 @@ func TestEC2RateLimit(t *testing.T) {
 	forEachLocalEC2Backend(t, localcloud.Options{EC2RateLimit: 2, EC2Burst: 3, Clock: clock.Now}, func(t *testing.T, b backend) {
 		c := b.EC2(func(o *ec2.Options) { o.Retryer = aws.NopRetryer{} })
 		for i := range 3 {
-			if _, err := c.DescribeInstances(b.Ctx(t), &ec2.DescribeInstancesInput{}); err != nil {
+			if _, err := c.RunInstances(b.Ctx(t), ec2RunInput(1, "")); err != nil {
 				t.Fatalf("call %d within the burst: %v", i+1, err)
 			}
 		}
 		_, err := c.RunInstances(b.Ctx(t), ec2RunInput(1, ""))
 		ec2WantErr(t, err, "RequestLimitExceeded", 503)
+		// Each action has its own bucket, as on EC2.
+		if _, err := c.DescribeInstances(b.Ctx(t), &ec2.DescribeInstancesInput{}); err != nil {
+			t.Fatalf("DescribeInstances with RunInstances' bucket empty: %v", err)
+		}
 		clock.Advance(500 * time.Millisecond)
 		if _, err := c.RunInstances(b.Ctx(t), ec2RunInput(1, "")); err != nil {
 			t.Fatalf("after a token refilled: %v", err)
 		}
 		ops, _ := b.Cloud.EC2.Counters().Snapshot()
-		if got := ops["RunInstances"]; got.Calls != 2 || got.Throttled != 1 {
-			t.Errorf("RunInstances counters %+v, want 2 calls, 1 throttled", got)
+		if got := ops["RunInstances"]; got.Calls != 5 || got.Throttled != 1 {
+			t.Errorf("RunInstances counters %+v, want 5 calls, 1 throttled", got)
 		}
 	})
 }

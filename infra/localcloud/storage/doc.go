@@ -53,8 +53,8 @@
 //
 // A durable call waits for one fdatasync, about 1 ms on the measuring
 // machine's disk even with four overlapping (BenchmarkCommit): with 4
-// clients, each
-// waiting for its own answer, a durable workload of single writes is
-// bounded near 4 / (its memory latency + 1 ms), whatever the grouping, and
-// only batches (PublishBatchFanout3) reach half the in-memory rate.
+// clients, each waiting for its own answer, a durable workload of single
+// writes is bounded near 4 / (its memory latency + 1 ms), whatever the
+// grouping, and only batches (PublishBatchFanout3) reach half the
+// in-memory rate.
 package storage
