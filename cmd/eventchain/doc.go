@@ -3,7 +3,7 @@
 // the first argument.
 //
 //	eventchain run          the whole pipeline locally (make run)
-//	eventchain localcloud   the AWS emulator alone (SQS, SNS, EC2, DynamoDB, STS)
+//	eventchain localcloud   the AWS emulator alone (SQS, SNS, EC2, DynamoDB, STS, CloudWatch alarms)
 //	eventchain dlq          list, show, redrive, purge, export and import dead letters
 //	eventchain trace        one request's timeline, its retries and where it is now
 //	eventchain console      the chain live in a browser: requests, dead letters, EC2

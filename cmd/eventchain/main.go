@@ -63,7 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // commands lists the commands and what each does, for the usage texts.
 var commands = []struct{ name, summary string }{
 	{"run", "run the whole pipeline locally (API on 127.0.0.1:3000, localcloud on 127.0.0.1:4566)"},
-	{"localcloud", "run only the AWS emulator: SQS, SNS, EC2, DynamoDB, STS (default 127.0.0.1:4566)"},
+	{"localcloud", "run only the AWS emulator: SQS, SNS, EC2, DynamoDB, STS, CloudWatch alarms (default 127.0.0.1:4566)"},
 	{"dlq", "list, show, redrive, purge, export and import dead-letter queues, local or deployed"},
 	{"trace", "print one request's timeline: each hop, its retries and reasons, and where it is now"},
 	{"console", "serve the console on loopback: the chain live, requests, dead letters, EC2 (local or deployed; eventchain run serves it too)"},

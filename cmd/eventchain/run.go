@@ -55,7 +55,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tmpl := fs.String("template", local.DefaultTemplate, "SAM template to run")
 	overrides := fs.String("parameter-overrides", "", `SAM-style overrides, e.g. "LauncherConcurrency=4 LogLevel=INFO"`)
 	port := fs.Int("port", defaultPort(local.DefaultAPIAddr), "port of the HTTP API on 127.0.0.1")
-	cloudPort := fs.Int("cloud-port", defaultPort(local.DefaultCloudAddr), "port of localcloud (SQS, SNS, EC2) on 127.0.0.1")
+	cloudPort := fs.Int("cloud-port", defaultPort(local.DefaultCloudAddr), "port of localcloud (SQS, SNS, EC2, DynamoDB, STS, CloudWatch) on 127.0.0.1")
 	data := dataFlag(fs, local.DefaultDataDir)
 	memory := fs.Bool("memory", false, "keep no state on disk (overrides --data)")
 	withParent := fs.Bool("exit-with-parent", false, "stop when the parent process dies, even by SIGKILL (Linux; make run uses it)")
@@ -195,7 +195,7 @@ func printBanner(w io.Writer, r runnerURLs, dataDir string, params map[string]st
 	}
 	fmt.Fprintf(w, `eventchain is running locally.
   API         %s   (loopback only; no signature check, caller %s)
-%s  localcloud  %s   (SQS, SNS, EC2: aws --endpoint-url %s …)
+%s  localcloud  %s   (SQS, SNS, EC2, DynamoDB, CloudWatch, STS: aws --endpoint-url %s …)
   state       %s
   overrides   %s
   faults      %s
