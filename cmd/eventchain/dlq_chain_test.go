@@ -133,8 +133,19 @@ func TestRedriveAfterTheStatusTableRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The notifier cannot close them: after MaxReceiveCount receives the
-	// notify queue's redrive policy moves each to NotifyDLQ.
-	waitDepth(t, r, "NotifyDLQ", n, 60*time.Second)
+	// notify queue's redrive policy moves each to NotifyDLQ. The watcher's
+	// hop records fail too and it may publish a request's instance.running
+	// again (at least once), so NotifyDLQ can hold more than n: wait until
+	// every request has its event there and the watch and notify queues
+	// are empty.
+	deadline := time.Now().Add(60 * time.Second)
+	for queueDepth(t, r, "NotifyDLQ") < n || queueDepth(t, r, "NotifyQueue") != 0 || queueDepth(t, r, "WatchQueue") != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("NotifyDLQ holds %d, NotifyQueue %d, WatchQueue %d after 60s; want at least %d, 0 and 0",
+				queueDepth(t, r, "NotifyDLQ"), queueDepth(t, r, "NotifyQueue"), queueDepth(t, r, "WatchQueue"), n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	r.Cloud.ClearFaults()
 	code, stdout, stderr := runDLQCommand(context.Background(), "", "redrive", "NotifyDLQ",
 		"--endpoint-url", r.CloudURL(), "--template", testTemplate)
