@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"slices"
 	"strings"
@@ -116,6 +117,7 @@ func TestClassify(t *testing.T) {
 		{"connection refused", op(&smithyhttp.RequestSendError{Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}), KindUnreachable},
 		{"DNS", op(&net.DNSError{Err: "no such host", Name: "sqs.example", IsNotFound: true}), KindUnreachable},
 		{"throttled", op(&smithy.GenericAPIError{Code: "RequestThrottled"}), KindOther},
+		{"template not found", fmt.Errorf("read template: %w", &fs.PathError{Op: "open", Path: "template.yaml", Err: fs.ErrNotExist}), KindOther},
 		{"nil", nil, KindOther},
 	}
 	for _, tc := range tests {

@@ -2,6 +2,7 @@ package dlq
 
 import (
 	"errors"
+	"io/fs"
 	"net"
 	"strings"
 
@@ -49,6 +50,12 @@ func Classify(err error) Kind {
 			code == "ExpiredTokenException", code == "InvalidSignatureException", code == "SignatureDoesNotMatch":
 			return KindAccessDenied
 		}
+		return KindOther
+	}
+	// A file that cannot be read (the template) is no network failure,
+	// though *fs.PathError has the methods of net.Error.
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
 		return KindOther
 	}
 	var send *smithyhttp.RequestSendError
