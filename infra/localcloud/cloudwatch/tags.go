@@ -31,45 +31,47 @@ func (s *Service) tagResource(_ context.Context, in *tagResourceInput) (*empty, 
 	if e := validateTags(in.Tags); e != nil {
 		return nil, e
 	}
+	return nil, s.retag(in.ResourceARN, func(tags map[string]string) *awsproto.Error {
+		for _, t := range in.Tags {
+			tags[t.Key] = t.Value
+		}
+		if len(tags) > maxTags {
+			return errInvalidParameterValue("The alarm would have %d tags; the limit is %d.", len(tags), maxTags)
+		}
+		return nil
+	})
+}
+
+func (s *Service) untagResource(_ context.Context, in *untagResourceInput) (*empty, *awsproto.Error) {
+	return nil, s.retag(in.ResourceARN, func(tags map[string]string) *awsproto.Error {
+		for _, k := range in.TagKeys {
+			delete(tags, k)
+		}
+		return nil
+	})
+}
+
+// retag edits a copy of the tags of the alarm arn names and keeps it, on
+// disk then in memory, unless edit refuses it.
+func (s *Service) retag(arn *string, edit func(tags map[string]string) *awsproto.Error) *awsproto.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, e := s.alarmByARN(in.ResourceARN)
+	a, e := s.alarmByARN(arn)
 	if e != nil {
-		return nil, e
+		return e
 	}
 	next := a.clone()
 	if next.Tags == nil {
 		next.Tags = map[string]string{}
 	}
-	for _, t := range in.Tags {
-		next.Tags[t.Key] = t.Value
-	}
-	if len(next.Tags) > maxTags {
-		return nil, errInvalidParameterValue("The alarm would have %d tags; the limit is %d.", len(next.Tags), maxTags)
+	if e := edit(next.Tags); e != nil {
+		return e
 	}
 	if err := s.persist([]*alarm{next}, nil, nil); err != nil {
-		return nil, errInternal(err)
+		return errInternal(err)
 	}
 	s.alarms[a.Name] = next
-	return nil, nil
-}
-
-func (s *Service) untagResource(_ context.Context, in *untagResourceInput) (*empty, *awsproto.Error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, e := s.alarmByARN(in.ResourceARN)
-	if e != nil {
-		return nil, e
-	}
-	next := a.clone()
-	for _, k := range in.TagKeys {
-		delete(next.Tags, k)
-	}
-	if err := s.persist([]*alarm{next}, nil, nil); err != nil {
-		return nil, errInternal(err)
-	}
-	s.alarms[a.Name] = next
-	return nil, nil
+	return nil
 }
 
 func (s *Service) listTagsForResource(_ context.Context, in *resourceInput) (*listTagsOutput, *awsproto.Error) {

@@ -52,16 +52,5 @@ func (s *Service) ImportInstances(specs []InstanceSpec) error {
 		})
 		res.InstanceIDs = append(res.InstanceIDs, sp.ID)
 	}
-	if s.store != nil {
-		if err := s.store.put(imported, res); err != nil {
-			return err
-		}
-	}
-	s.nextSeq += uint64(len(imported))
-	for _, in := range imported {
-		s.instances[in.ID] = in
-		s.order = append(s.order, in)
-	}
-	s.reservations[res.ID] = res
-	return nil
+	return s.add(imported, res)
 }

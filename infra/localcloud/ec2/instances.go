@@ -74,13 +74,24 @@ func (s *Service) runInstances(ctx context.Context, req *runRequest) (*runRespon
 		launched = append(launched, in)
 		res.InstanceIDs = append(res.InstanceIDs, in.ID)
 	}
+	if err := s.add(launched, res); err != nil {
+		return nil, errorf("InternalError", "An internal error has occurred: %v", err)
+	}
+	s.counters.Resource("instances").In.Add(int64(len(launched)))
+	return s.reservationResponse(res, now, true), nil
+}
+
+// add keeps a reservation and its instances, on disk first, then in
+// memory, taking their sequence numbers from nextSeq. The caller holds
+// s.mu.
+func (s *Service) add(instances []*instance, res *reservation) error {
 	if s.store != nil {
-		if err := s.store.put(launched, res); err != nil {
-			return nil, errorf("InternalError", "An internal error has occurred: %v", err)
+		if err := s.store.put(instances, res); err != nil {
+			return err
 		}
 	}
-	s.nextSeq += uint64(len(launched))
-	for _, in := range launched {
+	s.nextSeq += uint64(len(instances))
+	for _, in := range instances {
 		s.instances[in.ID] = in
 		s.order = append(s.order, in)
 	}
@@ -88,8 +99,7 @@ func (s *Service) runInstances(ctx context.Context, req *runRequest) (*runRespon
 	if res.ClientToken != "" {
 		s.tokens[res.ClientToken] = res
 	}
-	s.counters.Resource("instances").In.Add(int64(len(launched)))
-	return s.reservationResponse(res, now, true), nil
+	return nil
 }
 
 // reservationResponse renders a RunInstances answer. A fresh launch always
