@@ -133,32 +133,13 @@ func runWorkload(b *testing.B, w benchWorkload, tg benchTarget) float64 {
 		clients[i] = &benchClient{sqs: be.SQS(), sns: be.SNS()}
 	}
 	ctx := context.Background()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, benchClients)
-	b.ResetTimer()
-	start := time.Now()
-	for _, c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(n) {
-				k, err := w.op(ctx, env, c)
-				if err != nil {
-					errs <- err
-					return
-				}
-				env.handled.Add(int64(k))
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	close(errs)
-	for err := range errs {
-		b.Fatalf("%s on %s: %v", w.name, tg.name, err)
-	}
+	elapsed := driveClients(b, clients, n, func(c *benchClient, _ int64) error {
+		k, err := w.op(ctx, env, c)
+		if err == nil {
+			env.handled.Add(int64(k))
+		}
+		return err
+	}, w.name+" on "+tg.name)
 	if w.check != nil {
 		w.check(b, env, n)
 	}
@@ -168,6 +149,37 @@ func runWorkload(b *testing.B, w benchWorkload, tg benchTarget) float64 {
 		b.ReportMetric(float64(elapsed.Nanoseconds())/float64(n), "ns/op")
 	}
 	return rate
+}
+
+// driveClients runs op n times in all (i from 1 to n), spread over the
+// clients, each client in a goroutine of its own taking the next
+// operation as it is free, and returns how long they took; the timer runs
+// only meanwhile. An error stops that client and fails the benchmark,
+// naming what.
+func driveClients[C any](b *testing.B, clients []C, n int, op func(c C, i int64) error, what string) time.Duration {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, len(clients))
+	b.ResetTimer()
+	start := time.Now()
+	for _, c := range clients {
+		wg.Go(func() {
+			for i := next.Add(1); i <= int64(n); i = next.Add(1) {
+				if err := op(c, i); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	close(errs)
+	for err := range errs {
+		b.Fatalf("%s: %v", what, err)
+	}
+	return elapsed
 }
 
 func benchWorkloads() []benchWorkload {

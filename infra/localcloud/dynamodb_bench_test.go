@@ -12,10 +12,8 @@ package localcloud_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -107,34 +105,9 @@ func runDDBWorkload(b *testing.B, w ddbWorkload, tg benchTarget) float64 {
 			}
 		})
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, benchClients)
-	b.ResetTimer()
-	start := time.Now()
-	for _, c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1)
-				if i > int64(n) {
-					return
-				}
-				if err := w.op(ctx, c, table, i); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	close(errs)
-	for err := range errs {
-		b.Fatalf("%s on %s: %v", w.name, tg.name, err)
-	}
+	elapsed := driveClients(b, clients, n, func(c *dynamodb.Client, i int64) error {
+		return w.op(ctx, c, table, i)
+	}, w.name+" on "+tg.name)
 	rate := float64(n) / elapsed.Seconds()
 	b.ReportMetric(rate, "ops/s")
 	if n != b.N {
