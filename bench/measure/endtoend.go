@@ -36,6 +36,9 @@ type EndToEndOptions struct {
 	DataDir string
 	// Timeout bounds the run from the first POST.
 	Timeout time.Duration
+	// ProfileTo, when set, is where the run's CPU profile is written
+	// (for go tool pprof); its summary by layer is in the result anyway.
+	ProfileTo string
 }
 
 // endToEndOverrides measure the pipeline's own throughput: EC2's API rate
@@ -54,10 +57,12 @@ var chain = []string{event.TypeLaunchRequested, event.TypeInstanceLaunched, even
 // instance.launched → watcher (DescribeInstances) → instance.running →
 // notifier → RUNNING — with no boot delay and no EC2 rate limit, from
 // Callers concurrent callers, and stops the clock when the notifier has
-// closed the last one. It reports launches per second, the mean time of
-// each hop from the requests' own histories (and fails when a history
-// misses a step of the chain), the peak resident set, the data
-// directory's size, and what the run asked of AWS. The run's own reads
+// closed the last one. It reports launches per second, where the CPU
+// time went by layer (a profile of the process from the first POST to
+// the last close), the mean time of each hop from the requests' own
+// histories (and fails when a history misses a step of the chain), the
+// peak resident set, the data directory's size, and what the run asked
+// of AWS. The run's own reads
 // (statuses, the table's items) come after the count.
 func EndToEnd(ctx context.Context, o EndToEndOptions) (_ EndToEndResult, err error) {
 	res := EndToEndResult{Storage: "memory", Launches: o.Launches, Callers: o.Callers}
@@ -100,6 +105,11 @@ func EndToEnd(ctx context.Context, o EndToEndOptions) (_ EndToEndResult, err err
 
 	peak := peakRSS()
 	client := httpClient(time.Minute)
+	var prof cpuProfile
+	if err := prof.start(); err != nil {
+		return res, err
+	}
+	defer prof.stop()
 	start := time.Now()
 	ids, err := postEach(ctx, client, r.APIURL(), o.Launches, res.Callers)
 	if err != nil {
@@ -108,6 +118,7 @@ func EndToEnd(ctx context.Context, o EndToEndOptions) (_ EndToEndResult, err err
 	}
 	waitErr := waitFor(ctx, o.Timeout, func() bool { return obs.closed() >= len(ids) })
 	elapsed := time.Since(start)
+	rawProfile := prof.stop()
 	res.PeakRSSBytes = peak()
 	after := counts{sqs: opCalls(cloud.SQS.Counters()), sns: opCalls(cloud.SNS.Counters()), dynamodb: opCalls(cloud.DynamoDB.Counters())}
 	// What follows is the run's own reading, not the launches' work.
@@ -117,6 +128,14 @@ func EndToEnd(ctx context.Context, o EndToEndOptions) (_ EndToEndResult, err err
 	}
 	res.Seconds = round3(elapsed.Seconds())
 	res.LaunchesPerSecond = float64(len(ids)) / elapsed.Seconds()
+	if res.CPU, err = Layers(rawProfile, len(ids)); err != nil {
+		return res, err
+	}
+	if o.ProfileTo != "" {
+		if err := os.WriteFile(o.ProfileTo, rawProfile, 0o644); err != nil {
+			return res, fmt.Errorf("write the CPU profile: %w", err)
+		}
+	}
 
 	if res.HopMeansMs, err = hopMeans(ctx, client, r.APIURL(), ids); err != nil {
 		return res, err

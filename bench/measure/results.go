@@ -139,6 +139,9 @@ type EndToEndResult struct {
 	// HopMeansMs is the mean time between consecutive steps of the
 	// requests' histories.
 	HopMeansMs map[string]float64 `json:"hopMeansMs"`
+	// CPU is where the process's CPU time went during the run, by layer,
+	// largest first.
+	CPU []CPUShare `json:"cpu"`
 	// Usage is what the run asked of AWS, for the cost estimate.
 	Usage Usage `json:"usage"`
 }

@@ -168,6 +168,56 @@ func endToEnd(b *strings.Builder, runs []measure.EndToEndResult) {
 		}
 		b.WriteString("\n")
 	}
+	cpuLayers(b, runs)
+}
+
+// cpuLayers is where each run's CPU time went, by layer of the process.
+func cpuLayers(b *strings.Builder, runs []measure.EndToEndResult) {
+	layers := map[string]bool{}
+	for _, r := range runs {
+		for _, c := range r.CPU {
+			layers[c.Layer] = true
+		}
+	}
+	if len(layers) == 0 {
+		return
+	}
+	b.WriteString("\nWhere the CPU time went, from a profile of the process during each run (`go run ./bench -parts endtoend -profiles DIR` keeps the profiles for `go tool pprof`). A sample counts for the innermost layer on its stack, so an allocation or a JSON encoding counts for whoever asked for it; CPU milliseconds per launch, both cores together:\n\n")
+	b.WriteString("| layer |")
+	for _, r := range runs {
+		fmt.Fprintf(b, " %s |", r.Storage)
+	}
+	b.WriteString("\n|---|" + strings.Repeat("---:|", len(runs)) + "\n")
+	// The first run's order (largest first), then layers only later runs have.
+	var order []string
+	for _, r := range runs {
+		for _, c := range r.CPU {
+			if layers[c.Layer] {
+				order = append(order, c.Layer)
+				layers[c.Layer] = false
+			}
+		}
+	}
+	totals := make([]float64, len(runs))
+	for _, layer := range order {
+		fmt.Fprintf(b, "| %s |", layer)
+		for i, r := range runs {
+			cell := "-"
+			for _, c := range r.CPU {
+				if c.Layer == layer {
+					cell = fmt.Sprintf("%.2f ms (%.0f %%)", c.MsPerLaunch, c.Percent)
+					totals[i] += c.MsPerLaunch
+				}
+			}
+			fmt.Fprintf(b, " %s |", cell)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("| **all** |")
+	for _, t := range totals {
+		fmt.Fprintf(b, " **%.2f ms** |", t)
+	}
+	b.WriteString("\n")
 }
 
 func coldStart(b *strings.Builder, c *measure.ColdStartResult) {
