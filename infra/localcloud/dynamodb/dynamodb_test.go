@@ -224,6 +224,93 @@ func TestExpiredItemsReadableUntilSwept(t *testing.T) {
 	}
 }
 
+// TestSweepFollowsRewrites: the sweep takes items by the TTL they hold
+// now, whatever they held when first written, and after TTL moves to
+// another attribute it goes by that one.
+func TestSweepFollowsRewrites(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	f := open(t, "", Options{TTLInterval: -1, Clock: func() time.Time { return now }})
+	f.createTable(t, "tb1")
+	ctx := context.Background()
+	enable := func(attrName string, on bool) {
+		t.Helper()
+		if _, err := f.client.UpdateTimeToLive(ctx, &sdk.UpdateTimeToLiveInput{TableName: aws.String("tb1"),
+			TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(attrName), Enabled: aws.Bool(on)}}); err != nil {
+			t.Fatalf("UpdateTimeToLive %s %v: %v", attrName, on, err)
+		}
+	}
+	sweep := func() {
+		for f.svc.sweepOnce() {
+		}
+	}
+	mustPut := func(pk string, attrs map[string]types.AttributeValue) {
+		t.Helper()
+		if err := f.put(pk, attrs); err != nil {
+			t.Fatalf("PutItem %s: %v", pk, err)
+		}
+	}
+	enable("exp", true)
+	mustPut("postponed", map[string]types.AttributeValue{"exp": num(now.Unix() + 10)})
+	mustPut("dropped", map[string]types.AttributeValue{"exp": num(now.Unix() + 10)})
+	mustPut("brought-forward", map[string]types.AttributeValue{"exp": num(now.Unix() + 100)})
+	sweep() // the queue is built from the items it finds
+	mustPut("postponed", map[string]types.AttributeValue{"exp": num(now.Unix() + 100)})
+	mustPut("dropped", nil)
+	mustPut("brought-forward", map[string]types.AttributeValue{"exp": num(now.Unix() + 5)})
+	now = now.Add(20 * time.Second)
+	sweep()
+	for pk, want := range map[string]bool{"postponed": true, "dropped": true, "brought-forward": false} {
+		if kept := f.get(t, pk) != nil; kept != want {
+			t.Errorf("after the first TTLs passed, %s kept %v, want %v", pk, kept, want)
+		}
+	}
+	now = now.Add(100 * time.Second)
+	sweep()
+	if f.get(t, "postponed") != nil || f.get(t, "dropped") == nil {
+		t.Errorf("after the later TTL passed: postponed %v, dropped %v; want gone, kept", f.get(t, "postponed"), f.get(t, "dropped"))
+	}
+
+	enable("exp", false)
+	enable("until", true)
+	mustPut("by-until", map[string]types.AttributeValue{"until": num(now.Unix() - 1), "exp": num(now.Unix() + 1000)})
+	mustPut("by-exp", map[string]types.AttributeValue{"exp": num(now.Unix() - 1), "until": num(now.Unix() + 1000)})
+	sweep()
+	if f.get(t, "by-until") != nil || f.get(t, "by-exp") == nil {
+		t.Errorf("TTL on until: by-until kept %v, by-exp kept %v; want false, true", f.get(t, "by-until") != nil, f.get(t, "by-exp") != nil)
+	}
+}
+
+// TestSweepQueueStaysBounded: rewriting an item again and again does not
+// grow the sweep's queue without bound.
+func TestSweepQueueStaysBounded(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	f := open(t, "", Options{TTLInterval: -1, Clock: func() time.Time { return now }})
+	f.createTable(t, "tb1")
+	if _, err := f.client.UpdateTimeToLive(context.Background(), &sdk.UpdateTimeToLiveInput{TableName: aws.String("tb1"),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String("exp"), Enabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.sweepOnce()
+	for i := range 5000 {
+		if err := f.put("one", map[string]types.AttributeValue{"exp": num(now.Unix() + 3600), "v": num(int64(i))}); err != nil {
+			t.Fatal(err)
+		}
+		if i%500 == 0 {
+			f.svc.sweepOnce()
+		}
+	}
+	f.svc.sweepOnce()
+	f.svc.mu.RLock()
+	n := len(f.svc.tables["tb1"].expiry.entries)
+	f.svc.mu.RUnlock()
+	if n > 1024+2+500 {
+		t.Errorf("the sweep queue holds %d entries for 1 item", n)
+	}
+	if f.get(t, "one") == nil {
+		t.Error("the item whose TTL lies ahead was deleted")
+	}
+}
+
 // TestLegacyParametersRefused: the parameters expressions replaced are
 // refused, not ignored, so that a condition is never dropped silently.
 func TestLegacyParametersRefused(t *testing.T) {

@@ -68,6 +68,9 @@ type table struct {
 	base    *index
 	indexes map[string]*index // secondary, by name
 	bytes   int64
+	// expiry orders the items by TTL for the sweep (ttl.go); nil until
+	// the sweep finds TTL enabled.
+	expiry *expiryQueue
 }
 
 // newTable builds the in-memory table of a definition that was checked
@@ -265,6 +268,9 @@ func (t *table) replace(old, rec *record) {
 		}
 		t.items[rec.key] = rec
 		t.bytes += int64(rec.size)
+		if t.expiry != nil {
+			t.expiry.add(rec)
+		}
 	}
 }
 
