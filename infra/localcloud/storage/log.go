@@ -73,6 +73,11 @@ type Log struct {
 	last      *batch // the latest batch, which the next one answers after
 	limit     int64  // segment size that starts the next segment
 	syncSlots chan struct{}
+	// spare receives the next segment prepared in the background (nil
+	// when preparing it failed); spareBusy is true while one is on its
+	// way or waiting there.
+	spare     chan *os.File
+	spareBusy bool
 
 	// A failed log write or sync fails its batch and every later one
 	// until the log goes on in a new segment that leaves the failed
@@ -126,12 +131,17 @@ func OpenLog(db *bbolt.DB, st *State, opts LogOptions) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := os.Remove(spareName(path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("remove the spare log segment: %w", err)
+	}
 	seg, err := createSegment(path, last+1, segmentLimit, -1, st)
 	if err != nil {
 		return nil, err
 	}
 	c := &Log{describe: opts.Describe, db: db, dbPath: path, state: st, limit: segmentLimit, syncSlots: make(chan struct{}, maxSyncsInFlight), kick: make(chan struct{}, 1), done: make(chan struct{}), seg: seg,
+		spare:  make(chan *os.File, 1),
 		folder: folder{db: db, dbPath: path, state: st, kick: make(chan struct{}, 1), done: make(chan struct{})}}
+	c.prepareSpare()
 	go c.folder.run()
 	go c.run()
 	return c, nil
@@ -335,14 +345,64 @@ func (c *Log) commit(ws []Write, waiters []chan error) {
 		if c.failed() != nil {
 			return // recoverLog starts the next segment
 		}
-		next, err := createSegment(c.dbPath, seg.n+1, c.limit, seg.size, c.state)
+		next, err := c.nextSegment(seg.n+1, seg.size)
 		if err != nil {
 			return // keep appending to the full segment; it is folded later
 		}
 		seg.f.Close()
 		c.folder.add(c.segWs, seg.n)
 		c.seg, c.segWs = next, nil
+		c.prepareSpare()
 	}
+}
+
+// prepareSpare starts preparing the next segment in the background,
+// unless one is already on its way or ready. Only run calls it (and
+// OpenLog before run starts).
+func (c *Log) prepareSpare() {
+	if c.spareBusy {
+		return
+	}
+	c.spareBusy = true
+	go func() {
+		f, err := prepareSpare(c.dbPath, c.limit)
+		if err != nil {
+			// Nothing acknowledged depends on it: the next segment is
+			// then created when it is needed, as without a spare.
+			c.state.Logger().Warn("localcloud storage: could not prepare the next log segment ahead", "err", err)
+		}
+		c.spare <- f
+	}()
+}
+
+// nextSegment starts segment n, whose predecessor's frames end at
+// prevEnd: from the spare when it is ready, else created here.
+func (c *Log) nextSegment(n uint64, prevEnd int64) (*segmentFile, error) {
+	select {
+	case f := <-c.spare:
+		c.spareBusy = false
+		if f != nil {
+			if next, err := activateSpare(f, c.dbPath, n, c.limit, prevEnd, c.state); err == nil {
+				return next, nil
+			}
+		}
+	default:
+	}
+	return createSegment(c.dbPath, n, c.limit, prevEnd, c.state)
+}
+
+// dropSpare removes the spare segment when the log closes.
+func (c *Log) dropSpare() error {
+	if c.spareBusy {
+		if f := <-c.spare; f != nil {
+			f.Close()
+		}
+		c.spareBusy = false
+	}
+	if err := os.Remove(spareName(c.dbPath)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove the spare log segment: %w", err)
+	}
+	return nil
 }
 
 func reply(waiters []chan error, err error) {
@@ -542,7 +602,7 @@ func (c *Log) Close() error {
 		}
 	}
 	errFold := c.folder.stop()
-	errClose := c.seg.f.Close()
+	errClose := errors.Join(c.seg.f.Close(), c.dropSpare())
 	// Every segment still on disk, including any a failed background fold
 	// left, is folded here in order; if this succeeds, the earlier
 	// failure has been made good.

@@ -260,6 +260,57 @@ func TestSegmentsFoldAndReplay(t *testing.T) {
 	}
 }
 
+// TestSpareSegment: the next segment is prepared ahead and taken when the
+// current one fills; a spare a crash left holds no frame, so it is
+// removed on open and never replayed, whatever it holds; Close removes
+// the spare.
+func TestSpareSegment(t *testing.T) {
+	smallSegments(t)
+	path := filepath.Join(t.TempDir(), "state.db")
+	db, l := openLog(t, path)
+	waitSpare := func() {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if fi, err := os.Stat(spareName(path)); err == nil && fi.Size() == segmentLimit {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("no spare segment was prepared")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitSpare()
+	// Let the spare land in the log's hands, so the roll takes it.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(l.spare) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	spare, err := os.Stat(spareName(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillUntilSegment(t, l, path, 2)
+	seg2, err := os.Stat(segmentName(path, 2))
+	if err != nil {
+		t.Fatalf("segment 2: %v", err)
+	}
+	if !os.SameFile(spare, seg2) {
+		t.Error("segment 2 was created anew instead of taken from the spare")
+	}
+	waitSpare() // the next one is on its way
+	commit(t, l, put("acknowledged", "in segment 2"))
+	crash(t, db)
+
+	// A spare holding what looks like frames is not a segment.
+	writeAt(t, spareName(path), encodeFrame(nil, []Write{put("never", "acknowledged")}), headerSize)
+	got := contents(t, path)
+	if got["acknowledged"] != "in segment 2" || got["never"] != "" {
+		t.Errorf("after replay %v: want the acknowledged write and nothing from the spare", got)
+	}
+}
+
 func TestCloseFoldsTheLog(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	db, l := openLog(t, path)
@@ -269,6 +320,9 @@ func TestCloseFoldsTheLog(t *testing.T) {
 	}
 	if ns, err := segments(path); err != nil || len(ns) != 0 {
 		t.Errorf("segments after Close: %v, %v; want none", ns, err)
+	}
+	if _, err := os.Stat(spareName(path)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the spare segment after Close: %v; want it removed", err)
 	}
 	err := db.View(func(tx *bbolt.Tx) error {
 		if b := tx.Bucket(testBucket); b == nil || string(b.Get([]byte("closed"))) != "folded" {
