@@ -53,7 +53,6 @@ type config struct {
 
 	acceptRate     float64
 	acceptDuration time.Duration
-	acceptMemory   bool
 
 	endToEndLaunches int
 
@@ -78,7 +77,6 @@ func main() {
 	flag.IntVar(&cfg.launches, "launches", 200, "launches of the rate-limit run (-quick: 50)")
 	flag.Float64Var(&cfg.acceptRate, "accept-rate", 200, "POSTs per second of the accept-latency run")
 	flag.DurationVar(&cfg.acceptDuration, "accept-duration", 20*time.Second, "how long the accept-latency run posts (-quick: 5s)")
-	flag.BoolVar(&cfg.acceptMemory, "accept-memory", false, "run the accept-latency run in memory rather than on a data directory as eventchain run does")
 	flag.IntVar(&cfg.endToEndLaunches, "e2e-launches", 500, "launches of each end-to-end run (-quick: 100)")
 	flag.IntVar(&cfg.coldRuns, "cold-starts", 5, "cold starts of each bootstrap (-quick: 1)")
 	flag.StringVar(&functions, "functions", "", "comma-separated functions to start cold (default: every function of the template)")
@@ -152,19 +150,22 @@ func run(ctx context.Context, cfg config) (*measure.Results, error) {
 		}
 	}
 	if slices.Contains(cfg.parts, partAccept) {
-		logf("accept latency: %g POST/s for %s", cfg.acceptRate, cfg.acceptDuration)
-		o := measure.AcceptOptions{Template: cfg.template, Rate: cfg.acceptRate, Duration: cfg.acceptDuration}
-		if !cfg.acceptMemory {
-			if o.DataDir, err = measure.TempDataDir(); err != nil {
+		for _, dataDir := range []bool{false, true} {
+			logf("accept latency: %g POST/s for %s, data directory %v", cfg.acceptRate, cfg.acceptDuration, dataDir)
+			o := measure.AcceptOptions{Template: cfg.template, Rate: cfg.acceptRate, Duration: cfg.acceptDuration}
+			if dataDir {
+				if o.DataDir, err = measure.TempDataDir(); err != nil {
+					return nil, err
+				}
+			}
+			a, err := measure.Accept(ctx, o)
+			if o.DataDir != "" {
+				os.RemoveAll(o.DataDir)
+			}
+			if err != nil {
 				return nil, err
 			}
-		}
-		res.Accept, err = measure.Accept(ctx, o)
-		if o.DataDir != "" {
-			os.RemoveAll(o.DataDir)
-		}
-		if err != nil {
-			return nil, err
+			res.Accept = append(res.Accept, *a)
 		}
 	}
 	if slices.Contains(cfg.parts, partEndToEnd) {

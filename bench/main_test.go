@@ -49,9 +49,9 @@ func TestRunWritesEveryFigure(t *testing.T) {
 	positive := []string{
 		"machine.cpus",
 		"rateLimit.limitPerSecond", "rateLimit.burst", "rateLimit.launches", "rateLimit.sampleEveryMs",
-		"accept.ratePerSecond", "accept.seconds", "accept.sent", "accept.p50Ms", "accept.p99Ms", "accept.maxMs", "accept.achievedPerSecond",
 		"coldStart.runs", "coldStart.bare.memoryMB", "coldStart.bare.sizeArm64Bytes", "coldStart.bare.sizeHostBytes",
 		"coldStart.bare.initMedianMs", "coldStart.bare.initMs.0", "coldStart.bare.durationMedianMs", "coldStart.bare.peakRSSKiB",
+		"coldStart.bare.packageInitMedianMs", "coldStart.bare.slowestPackageInits.0.ms",
 		"cost.usdPerMillionLaunches", "cost.idleUSDPerMonth", "cost.idleReceivesPerMonth", "cost.eventSourceMappings",
 		"cost.idlePollersPerMapping", "cost.idleReceivesPerPollerMinute",
 	}
@@ -62,6 +62,10 @@ func TestRunWritesEveryFigure(t *testing.T) {
 		}
 	}
 	for i := range 2 {
+		a := "accept." + strconv.Itoa(i) + "."
+		for _, f := range []string{"ratePerSecond", "seconds", "sent", "p50Ms", "p99Ms", "maxMs", "achievedPerSecond"} {
+			positive = append(positive, a+f)
+		}
 		e := "endToEnd." + strconv.Itoa(i) + "."
 		for _, f := range []string{"launches", "callers", "seconds", "launchesPerSecond", "peakRSSBytes",
 			"usage.launches", "usage.httpApiRequests", "usage.snsRequests.Publish", "usage.sqsRequests.ReceiveMessage",
@@ -70,7 +74,8 @@ func TestRunWritesEveryFigure(t *testing.T) {
 			"usage.dynamodb.PutItem", "usage.dynamodb.UpdateItem", "usage.dynamodb.GetItem",
 			"usage.items", "usage.meanItemBytes", "usage.writeUnitsPerWrite", "usage.readUnitsPerRead",
 			"usage.logBytes", "usage.eventSourceMappings",
-			"hopMeansMs.launch\\.requested→instance\\.launched", "hopMeansMs.instance\\.launched→instance\\.running"} {
+			"hopMeansMs.launch\\.requested→instance\\.launched", "hopMeansMs.instance\\.launched→instance\\.running",
+			"cpu.0.percent", "cpu.0.msPerLaunch"} {
 			positive = append(positive, e+f)
 		}
 	}
@@ -90,12 +95,13 @@ func TestRunWritesEveryFigure(t *testing.T) {
 		"rateLimit.pipeline.deadLetters", "rateLimit.pipeline.lost", "rateLimit.pipeline.otherEC2Calls", "rateLimit.pipeline.otherEC2Throttled",
 		"rateLimit.naive.throttled", "rateLimit.naive.throttledShare", "rateLimit.naive.failedRequests", "rateLimit.naive.lost",
 		"rateLimit.pipeline.series.0.succeededPerSecond", "rateLimit.pipeline.series.0.throttledPerSecond",
-		"accept.accepted", "accept.errors", "endToEnd.0.dataDirBytes", "endToEnd.0.usage.sqsEmptyReceives",
-		"endToEnd.0.usage.lambda.0.initBilledMs",
+		"accept.0.accepted", "accept.0.errors", "accept.1.accepted", "accept.1.errors", "endToEnd.0.dataDirBytes", "endToEnd.0.usage.sqsEmptyReceives",
+		"endToEnd.0.usage.lambda.0.initBilledMs", "coldStart.bare.sdkPackageInitMedianMs",
 	} {
 		number(t, doc, path)
 	}
-	for _, path := range []string{"rateLimit.utilisationGoal", "rateLimit.throttledGoal", "rateLimit.failuresGoal", "accept.latencyGoal", "accept.errorsGoal"} {
+	for _, path := range []string{"rateLimit.utilisationGoal", "rateLimit.throttledGoal", "rateLimit.failuresGoal",
+		"accept.0.latencyGoal", "accept.0.errorsGoal", "accept.1.latencyGoal", "accept.1.errorsGoal"} {
 		if s, ok := lookup(doc, path+".want").(string); !ok || s == "" {
 			t.Errorf("%s.want = %v, want the goal in words", path, lookup(doc, path+".want"))
 		}
@@ -103,7 +109,7 @@ func TestRunWritesEveryFigure(t *testing.T) {
 			t.Errorf("%s.met = %v, want whether it was met", path, lookup(doc, path+".met"))
 		}
 	}
-	for _, path := range []string{"accept.storage", "coldStart.hostArch", "cost.prices", "cost.fromRun", "cost.assumptions.0", "cost.notCounted.0", "cost.lines.0.price"} {
+	for _, path := range []string{"accept.0.storage", "accept.1.storage", "endToEnd.0.cpu.0.layer", "coldStart.hostArch", "coldStart.bare.slowestPackageInits.0.package", "cost.prices", "cost.fromRun", "cost.assumptions.0", "cost.notCounted.0", "cost.lines.0.price"} {
 		if s, ok := lookup(doc, path).(string); !ok || s == "" {
 			t.Errorf("%s = %v, want text", path, lookup(doc, path))
 		}
@@ -122,7 +128,7 @@ func TestRunWritesEveryFigure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, section := range []string{"## Rate limit", "## Accept latency", "## End-to-end throughput", "## Cold starts", "## Cost per million launches", "(rate-limit.png)"} {
+	for _, section := range []string{"## Rate limit", "## Accept latency", "## End-to-end throughput", "Where the CPU time went", "## Cold starts", "## Cost per million launches", "(rate-limit.png)"} {
 		if !bytes.Contains(md, []byte(section)) {
 			t.Errorf("results.md lacks %q", section)
 		}

@@ -47,6 +47,9 @@ type coldTarget struct {
 	inits   []time.Duration
 	durs    []time.Duration
 	peaks   []int64
+	// What the runtime's init trace reports, one per run.
+	pkgInits, sdkInits []time.Duration
+	lastTrace          initTrace
 }
 
 // ColdStart builds each function's bootstrap as `make build` does (static,
@@ -58,6 +61,10 @@ type coldTarget struct {
 // else, against a localcloud holding the template's resources, and one
 // event a function handles without waiting on anything: an empty batch
 // for the queue consumers, a read of an unknown request for the API.
+// Between starts, each bootstrap also runs once outside the RIE with the
+// Go runtime's init trace on, which tells how much of its init the
+// initialisation of its packages takes, and how much of that the AWS
+// SDK's.
 func ColdStart(ctx context.Context, o ColdStartOptions) (_ *ColdStartResult, err error) {
 	if o.Runs < 1 {
 		return nil, fmt.Errorf("cold starts: want at least one run, got %d", o.Runs)
@@ -124,6 +131,11 @@ func ColdStart(ctx context.Context, o ColdStartOptions) (_ *ColdStartResult, err
 			if err := t.start(ctx, rie); err != nil {
 				return nil, err
 			}
+			tr, err := traceInit(ctx, t.host, t.env)
+			if err != nil {
+				return nil, err
+			}
+			t.pkgInits, t.sdkInits, t.lastTrace = append(t.pkgInits, tr.total), append(t.sdkInits, tr.sdk), tr
 		}
 	}
 	res := &ColdStartResult{Runs: o.Runs, HostArch: runtime.GOARCH}
@@ -136,6 +148,9 @@ func ColdStart(ctx context.Context, o ColdStartOptions) (_ *ColdStartResult, err
 		t.run.DurationMedianMs = ms(median(t.durs))
 		slices.Sort(t.peaks)
 		t.run.PeakRSSKiB = t.peaks[len(t.peaks)/2]
+		t.run.PackageInitMedianMs = ms(median(t.pkgInits))
+		t.run.SDKPackageInitMedianMs = ms(median(t.sdkInits))
+		t.run.SlowestPackageInits = t.lastTrace.packages[:min(3, len(t.lastTrace.packages))]
 		if t == bare {
 			res.Bare = t.run
 		} else {

@@ -11,7 +11,7 @@ type Results struct {
 	Machine   Machine   `json:"machine"`
 
 	RateLimit *RateLimitResult `json:"rateLimit,omitempty"`
-	Accept    *AcceptResult    `json:"accept,omitempty"`
+	Accept    []AcceptResult   `json:"accept,omitempty"`
 	EndToEnd  []EndToEndResult `json:"endToEnd,omitempty"`
 	ColdStart *ColdStartResult `json:"coldStart,omitempty"`
 	Cost      *CostResult      `json:"cost,omitempty"`
@@ -172,4 +172,12 @@ type FunctionRun struct {
 	DurationMedianMs float64   `json:"durationMedianMs"`
 	// PeakRSSKiB is the median of the bootstrap's peak resident set.
 	PeakRSSKiB int64 `json:"peakRSSKiB"`
+	// PackageInitMedianMs is the median time the initialisation of the
+	// bootstrap's Go packages took (GODEBUG=inittrace=1, outside the
+	// RIE), SDKPackageInitMedianMs the part of it in the AWS SDK for Go
+	// and smithy-go, and SlowestPackageInits the three slowest packages
+	// of the last run.
+	PackageInitMedianMs    float64       `json:"packageInitMedianMs"`
+	SDKPackageInitMedianMs float64       `json:"sdkPackageInitMedianMs"`
+	SlowestPackageInits    []PackageInit `json:"slowestPackageInits"`
 }
