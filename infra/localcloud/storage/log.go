@@ -191,6 +191,7 @@ func foldSegments(db *bbolt.DB, dbPath string, st *State, salvage bool, describe
 		}
 		all = append(all, sc.ws...)
 	}
+	all = compact(all)
 	if err := db.Update(func(tx *bbolt.Tx) error { return apply(tx, all) }); err != nil {
 		return 0, fmt.Errorf("fold log into the database: %w", err)
 	}
@@ -494,6 +495,7 @@ func (f *folder) run() {
 			if applyWrites == nil {
 				applyWrites = apply
 			}
+			ws = compact(ws)
 			err := f.db.Update(func(tx *bbolt.Tx) error { return applyWrites(tx, ws) })
 			if err == nil {
 				err = removeSegments(f.dbPath, segs)
@@ -544,6 +546,63 @@ func (c *Log) zeroFailedTail() error {
 }
 
 // apply puts writes into a bbolt transaction, in order.
+// compact returns the writes of ws that decide what the database holds
+// once all of ws are applied, in their order. Folding a segment applies
+// every change its requests made, and most are overridden within it (an
+// SQS message sent and deleted, a DynamoDB item updated several times):
+// leaving those out spares bbolt the pages they would dirty, and the disk
+// the writes that would slow the log's syncs meanwhile.
+//
+// Left out: a put or delete followed by another write to the same key,
+// and every write to a bucket before its last removal. A put left out
+// still creates its bucket, as applying it would have (CreateBucket in
+// its place, once per bucket).
+func compact(ws []Write) []Write {
+	type bucketKey struct{ bucket, key string }
+	lastKey := make(map[bucketKey]int, len(ws))
+	lastDrop := map[string]int{}
+	for i, w := range ws {
+		switch {
+		case w.DropBucket:
+			lastDrop[string(w.Bucket)] = i
+		case w.Val != nil || !w.CreateBucket:
+			lastKey[bucketKey{string(w.Bucket), string(w.Key)}] = i
+		}
+	}
+	out := make([]Write, 0, len(lastKey)+len(lastDrop))
+	created := map[string]bool{} // buckets the kept writes have created since their last removal
+	create := func(w Write) {
+		if !created[string(w.Bucket)] {
+			created[string(w.Bucket)] = true
+			out = append(out, Write{Bucket: w.Bucket, CreateBucket: true})
+		}
+	}
+	for i, w := range ws {
+		b := string(w.Bucket)
+		if d, ok := lastDrop[b]; ok && i < d {
+			continue
+		}
+		switch {
+		case w.DropBucket:
+			out = append(out, w)
+		case w.Val != nil:
+			if lastKey[bucketKey{b, string(w.Key)}] != i {
+				create(w)
+				continue
+			}
+			created[b] = true
+			out = append(out, w)
+		case w.CreateBucket:
+			create(w)
+		default:
+			if lastKey[bucketKey{b, string(w.Key)}] == i {
+				out = append(out, w)
+			}
+		}
+	}
+	return out
+}
+
 func apply(tx *bbolt.Tx, ws []Write) error {
 	for _, w := range ws {
 		switch {
