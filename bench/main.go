@@ -55,6 +55,7 @@ type config struct {
 	acceptDuration time.Duration
 
 	endToEndLaunches int
+	profileDir       string
 
 	coldRuns      int
 	coldFunctions []string // nil: every function of the template
@@ -78,6 +79,7 @@ func main() {
 	flag.Float64Var(&cfg.acceptRate, "accept-rate", 200, "POSTs per second of the accept-latency run")
 	flag.DurationVar(&cfg.acceptDuration, "accept-duration", 20*time.Second, "how long the accept-latency run posts (-quick: 5s)")
 	flag.IntVar(&cfg.endToEndLaunches, "e2e-launches", 500, "launches of each end-to-end run (-quick: 100)")
+	flag.StringVar(&cfg.profileDir, "profiles", "", "directory to write each end-to-end run's CPU profile to (endtoend-<storage>.pprof, for go tool pprof)")
 	flag.IntVar(&cfg.coldRuns, "cold-starts", 5, "cold starts of each bootstrap (-quick: 1)")
 	flag.StringVar(&functions, "functions", "", "comma-separated functions to start cold (default: every function of the template)")
 	flag.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "bound of each run")
@@ -150,41 +152,33 @@ func run(ctx context.Context, cfg config) (*measure.Results, error) {
 		}
 	}
 	if slices.Contains(cfg.parts, partAccept) {
-		for _, dataDir := range []bool{false, true} {
-			logf("accept latency: %g POST/s for %s, data directory %v", cfg.acceptRate, cfg.acceptDuration, dataDir)
-			o := measure.AcceptOptions{Template: cfg.template, Rate: cfg.acceptRate, Duration: cfg.acceptDuration}
-			if dataDir {
-				if o.DataDir, err = measure.TempDataDir(); err != nil {
-					return nil, err
-				}
+		err := eachStorage(func(storage, dataDir string) error {
+			logf("accept latency: %g POST/s for %s, %s", cfg.acceptRate, cfg.acceptDuration, storage)
+			a, err := measure.Accept(ctx, measure.AcceptOptions{Template: cfg.template, Rate: cfg.acceptRate, Duration: cfg.acceptDuration, DataDir: dataDir})
+			if err == nil {
+				res.Accept = append(res.Accept, *a)
 			}
-			a, err := measure.Accept(ctx, o)
-			if o.DataDir != "" {
-				os.RemoveAll(o.DataDir)
-			}
-			if err != nil {
-				return nil, err
-			}
-			res.Accept = append(res.Accept, *a)
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	if slices.Contains(cfg.parts, partEndToEnd) {
-		for _, dataDir := range []bool{false, true} {
-			logf("end to end: %d launches, data directory %v", cfg.endToEndLaunches, dataDir)
-			o := measure.EndToEndOptions{Template: cfg.template, Launches: cfg.endToEndLaunches, Timeout: cfg.timeout}
-			if dataDir {
-				if o.DataDir, err = measure.TempDataDir(); err != nil {
-					return nil, err
-				}
+		err := eachStorage(func(storage, dataDir string) error {
+			logf("end to end: %d launches, %s", cfg.endToEndLaunches, storage)
+			o := measure.EndToEndOptions{Template: cfg.template, Launches: cfg.endToEndLaunches, Timeout: cfg.timeout, DataDir: dataDir}
+			if cfg.profileDir != "" {
+				o.ProfileTo = filepath.Join(cfg.profileDir, "endtoend-"+storage+".pprof")
 			}
 			e, err := measure.EndToEnd(ctx, o)
-			if o.DataDir != "" {
-				os.RemoveAll(o.DataDir)
+			if err == nil {
+				res.EndToEnd = append(res.EndToEnd, e)
 			}
-			if err != nil {
-				return nil, err
-			}
-			res.EndToEnd = append(res.EndToEnd, e)
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	if slices.Contains(cfg.parts, partColdStart) {
@@ -218,6 +212,20 @@ func run(ctx context.Context, cfg config) (*measure.Results, error) {
 	}
 	logf("wrote %s", strings.Join([]string{filepath.Join(cfg.out, "results.json"), filepath.Join(cfg.out, "results.md"), filepath.Join(cfg.out, report.ChartFile)}, ", "))
 	return res, nil
+}
+
+// eachStorage runs fn in memory, then with a data directory of its own
+// (removed after): the two ways the local mode keeps localcloud's state.
+func eachStorage(fn func(storage, dataDir string) error) error {
+	if err := fn("memory", ""); err != nil {
+		return err
+	}
+	dir, err := measure.TempDataDir()
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	return fn("datadir", dir)
 }
 
 // write writes results.json, results.md and, with a rate-limit run, the
