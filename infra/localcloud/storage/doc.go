@@ -43,18 +43,32 @@
 // make bench, 2 cores, operations or messages per second, memory →
 // data directory, and moto_server):
 //
-//	SendMessage          7429 → 2098 (28 %)     moto 158
-//	ReceiveDeleteBatch  27733 → 8987 (32 %)     moto 30
-//	PublishFanout        6860 → 1916 (28 %)     moto 144
-//	PublishBatchFanout3 41317 → 21677 (52 %)    moto 94
-//	CondUpdateItem       6453 → 2262 (35 %)     moto 164
-//	TransactWriteItems   6489 → 2310 (36 %)     moto 59
-//	GetItem              6454 → 7804            moto 231
+//	SendMessage          6906 → 2343 (34 %)     moto 141
+//	ReceiveDeleteBatch  32067 → 8310 (26 %)     moto 31
+//	PublishFanout        7078 → 2039 (29 %)     moto 142
+//	PublishBatchFanout3 38623 → 20092 (52 %)    moto 77
+//	CondUpdateItem       6182 → 2129 (34 %)     moto 131
+//	TransactWriteItems   5822 → 2132 (37 %)     moto 54
+//	GetItem              6673 → 7542            moto 225
 //
-// A durable call waits for one fdatasync, about 1 ms on the measuring
-// machine's disk even with four overlapping (BenchmarkCommit): with 4
-// clients, each waiting for its own answer, a durable workload of single
-// writes is bounded near 4 / (its memory latency + 1 ms), whatever the
-// grouping, and only batches (PublishBatchFanout3) reach half the
-// in-memory rate.
+// A durable call waits for one fdatasync. On the measuring machine's
+// disk an fdatasync of an overwritten block takes 0.25-0.4 ms and about
+// 130 µs of kernel CPU (O_DSYNC writes cost the same), while a whole
+// in-memory request costs about 270 µs of CPU on the same 2 cores. With
+// 4 clients, each waiting for its own answer, the commits hold about one
+// request each (the log measured 1.05 writes per sync), so every durable
+// request pays a sync's latency and CPU: single writes stay near a third
+// of the in-memory rate, whatever the grouping (1, 2 or 4 syncs in
+// flight measured the same within the runs' spread), and only batches
+// (PublishBatchFanout3) reach half. What would change that is a disk
+// whose syncs cost tens of microseconds, or an acknowledgement before
+// the sync, which this package does not give.
+//
+// Two things keep the log's syncs from waiting behind other disk work.
+// The next segment is written and synced in the background while the
+// current one fills (a 4 MiB segment took 10 ms to create on a quiet disk,
+// and every writer waited for it). A fold applies only the writes that
+// decide the result (compact): most of a segment's changes are
+// overridden within it, and bbolt's writeback of the pages they dirtied
+// delayed the log's syncs.
 package storage

@@ -42,8 +42,10 @@ import (
 // from reaching the disk). A bad frame that fits neither, a segment
 // shorter than it was created, or frames past an end the header forbids
 // are damage: opening refuses, naming the file and offset, unless
-// salvage is asked for. Segments are folded into bbolt by the committer
-// when they grow past segmentLimit, and on open and close, then removed.
+// salvage is asked for. Segments are folded into bbolt in the background
+// when they grow past segmentLimit, and on open and close, then removed;
+// a fold applies only the writes that decide the result (compact). The
+// next segment is prepared while the current one fills (spareName).
 
 const (
 	opPut byte = iota + 1
