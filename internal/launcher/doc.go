@@ -4,9 +4,11 @@
 // Per record it first reads the request from the status store: a request
 // already RUNNING or FAILED (a late duplicate, or a redriven record of a
 // request that failed meanwhile) is not launched again, and the record is
-// acknowledged. Otherwise it waits for the pacer (a token bucket at
+// acknowledged. Otherwise it waits for the pacer (one call per interval at
 // LAUNCH_RATE_PER_SECOND / LAUNCHER_CONCURRENCY calls per second, so that
-// every concurrent instance together stays within the EC2 rate), calls
+// every concurrent instance together stays within the EC2 rate; an
+// instance EC2 throttles moves its calls to a random point of its
+// interval, see pacer.go), calls
 // RunInstances with ClientToken = request id and deterministic tags, moves
 // the request to LAUNCHING and publishes instance.launched.
 //

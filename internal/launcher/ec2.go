@@ -139,6 +139,10 @@ var (
 	}
 )
 
+// throttled tells whether an EC2 error code refuses a call for the API
+// rate, which the pacer answers by moving its calls (pacer.Throttled).
+func throttled(code string) bool { return code == "RequestLimitExceeded" || code == "Throttling" }
+
 // Classify tells transient EC2 failures (throttling, capacity, service
 // errors, timeouts) from permanent ones (parameters EC2 refuses). It
 // returns the EC2 error code and message when there is one.

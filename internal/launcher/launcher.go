@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"golang.org/x/time/rate"
 
 	"github.com/eventchain/eventchain/internal/awsenv"
 	"github.com/eventchain/eventchain/internal/consumer"
@@ -74,7 +73,7 @@ type Deps struct {
 type Handler struct {
 	cfg    Config
 	deps   Deps
-	pacer  *rate.Limiter
+	pacer  *pacer
 	runner *consumer.Runner
 }
 
@@ -90,7 +89,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 	case cfg.RatePerSecond <= 0 || cfg.Concurrency < 1:
 		return nil, fmt.Errorf("launcher: rate %v / concurrency %d: want positive values", cfg.RatePerSecond, cfg.Concurrency)
 	}
-	h := &Handler{cfg: cfg, deps: deps, pacer: rate.NewLimiter(cfg.PerInstanceRate(), 1)}
+	h := &Handler{cfg: cfg, deps: deps, pacer: newPacer(cfg.PerInstanceRate(), nil)}
 	runner, err := consumer.New(consumer.Options{
 		Function: event.FunctionLauncher,
 		Queue:    deps.Queue,
@@ -218,6 +217,9 @@ func (h *Handler) launch(ctx context.Context, rec consumer.Record) error {
 // runFailed maps a RunInstances error to the record's outcome.
 func (h *Handler) runFailed(ctx context.Context, rec consumer.Record, req event.LaunchRequested, err error) error {
 	class, code, message := Classify(err)
+	if throttled(code) {
+		h.pacer.Throttled()
+	}
 	wrapped := fmt.Errorf("run instances for %s: %w", req.RequestID, err)
 	switch class {
 	case Transient:
