@@ -545,7 +545,6 @@ func (c *Log) zeroFailedTail() error {
 	return fdatasync(c.seg.f)
 }
 
-// apply puts writes into a bbolt transaction, in order.
 // compact returns the writes of ws that decide what the database holds
 // once all of ws are applied, in their order. Folding a segment applies
 // every change its requests made, and most are overridden within it (an
@@ -603,6 +602,7 @@ func compact(ws []Write) []Write {
 	return out
 }
 
+// apply puts writes into a bbolt transaction, in order.
 func apply(tx *bbolt.Tx, ws []Write) error {
 	for _, w := range ws {
 		switch {
