@@ -35,7 +35,9 @@ const fixture = "../../events/launcher-launch-requested.json"
 type fakeEC2 struct {
 	mu       sync.Mutex
 	err      error
+	script   []error // answered first, one per call, before err
 	inputs   []*ec2.RunInstancesInput
+	at       []time.Time // when each call came
 	launched map[string][]ec2types.Instance
 }
 
@@ -43,6 +45,14 @@ func (f *fakeEC2) RunInstances(_ context.Context, in *ec2.RunInstancesInput, _ .
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.inputs = append(f.inputs, in)
+	f.at = append(f.at, time.Now())
+	if len(f.script) > 0 {
+		err := f.script[0]
+		f.script = f.script[1:]
+		if err != nil {
+			return nil, err
+		}
+	}
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -487,6 +497,27 @@ func TestPacerSpacesLaunches(t *testing.T) {
 	}
 	if elapsed < 380*time.Millisecond {
 		t.Errorf("3 launches took %v, want ≥ 400 ms at 5/s with burst 1", elapsed)
+	}
+}
+
+// TestThrottleShiftsPacer: after EC2 throttles a call, the instance's
+// next call waits its interval and the random part of another it drew
+// (the throttled call spent its token, so without the shift the next
+// call would come one interval later).
+func TestThrottleShiftsPacer(t *testing.T) {
+	ev := consumertest.LoadEvent(t, fixture)
+	rec := ev.Records[0]
+	ev.Records = []lambdaevents.SQSMessage{rec, rec}
+	// 10 calls/s shared by 2 instances: one call every 200 ms each.
+	e := setup(t, ev, launcher.Config{EventsTopicARN: "arn", RatePerSecond: 10, Concurrency: 2})
+	launcher.SetPacerRandom(e.h, func() float64 { return 0.9 })
+	e.ec2.script = []error{apiErr("RequestLimitExceeded")}
+	resp, _ := e.h.Handle(context.Background(), ev)
+	if len(resp.BatchItemFailures) != 1 || len(e.ec2.at) != 2 {
+		t.Fatalf("failures %+v, %d RunInstances calls: want the throttled record returned and the second launched", resp, len(e.ec2.at))
+	}
+	if gap := e.ec2.at[1].Sub(e.ec2.at[0]); gap < 370*time.Millisecond {
+		t.Errorf("the call after the throttle came %v after it, want ≥ 380 ms (200 ms and 0.9 of another)", gap)
 	}
 }
 
