@@ -360,14 +360,39 @@ func (d *Dynamo) List(ctx context.Context, q ListQuery) (ListPage, error) {
 const maxListReads = 1000
 
 // RecordHop sets one path of the hops map (idempotent: the same hop
-// twice is one hop), then, when the map holds more than MaxHops, removes
-// the oldest. Trimming is unconditional: a concurrent writer's trim, or a
-// hop already gone, makes it a harmless no-op.
+// twice is one hop). Every handled record passes this way, so the usual
+// case is one write that answers nothing: it applies while the map has
+// room. When it does not (the request is unknown, or its hops are at
+// MaxHops), recordHopAndTrim sets the hop and removes the oldest.
 func (d *Dynamo) RecordHop(ctx context.Context, id string, h Hop) error {
 	h, err := prepareHop(id, h, d.now())
 	if err != nil {
 		return err
 	}
+	_, err = d.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(d.table),
+		Key:                      pkKey(requestPK(id)),
+		UpdateExpression:         aws.String("SET #hops.#k = :h"),
+		ConditionExpression:      aws.String("attribute_exists(pk) AND size(#hops) < :max"),
+		ExpressionAttributeNames: map[string]string{"#hops": attrHops, "#k": hopKey(h)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":h": mustAttr(h), ":max": &types.AttributeValueMemberN{Value: strconv.Itoa(MaxHops)},
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ccf):
+		return d.recordHopAndTrim(ctx, id, h)
+	}
+	return fmt.Errorf("record hop of request %s: %w", id, err)
+}
+
+// recordHopAndTrim sets the hop, then, when the map holds more than
+// MaxHops, removes the oldest. Trimming is unconditional: a concurrent
+// writer's trim, or a hop already gone, makes it a harmless no-op.
+func (d *Dynamo) recordHopAndTrim(ctx context.Context, id string, h Hop) error {
 	out, err := d.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(d.table),
 		Key:                       pkKey(requestPK(id)),
@@ -384,8 +409,6 @@ func (d *Dynamo) RecordHop(ctx context.Context, id string, h Hop) error {
 	if err != nil {
 		return fmt.Errorf("record hop of request %s: %w", id, err)
 	}
-	// Only the hops matter here, and only their number unless the map
-	// outgrew MaxHops: every handled record passes this way.
 	stored, ok := out.Attributes[attrHops].(*types.AttributeValueMemberM)
 	if !ok {
 		return fmt.Errorf("decode request %s: attribute %s is not a map", id, attrHops)
