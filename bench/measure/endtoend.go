@@ -62,8 +62,8 @@ var chain = []string{event.TypeLaunchRequested, event.TypeInstanceLaunched, even
 // the last close), the mean time of each hop from the requests' own
 // histories (and fails when a history misses a step of the chain), the
 // peak resident set, the data directory's size, and what the run asked
-// of AWS. The run's own reads
-// (statuses, the table's items) come after the count.
+// of AWS. The run's own reads (statuses, the table's items) come after
+// the count.
 func EndToEnd(ctx context.Context, o EndToEndOptions) (_ EndToEndResult, err error) {
 	res := EndToEndResult{Storage: "memory", Launches: o.Launches, Callers: o.Callers}
 	if res.Callers <= 0 {
