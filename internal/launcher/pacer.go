@@ -2,6 +2,7 @@ package launcher
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -37,21 +38,18 @@ func newPacer(r rate.Limit, random func() float64) *pacer {
 	return &pacer{lim: rate.NewLimiter(r, 1), interval: time.Duration(float64(time.Second) / float64(r)), random: random}
 }
 
-// shift moves the environment's calls by a random part of an interval:
-// the next waits a whole interval (as it would have, the throttled call
-// having spent its token) and that part more.
-func (p *pacer) shift() {
-	p.mu.Lock()
-	p.notBefore = time.Now().Add(p.interval + time.Duration(p.random()*float64(p.interval)))
-	p.mu.Unlock()
-}
-
-// Wait blocks until the environment may call RunInstances, or ctx ends.
+// Wait blocks until the environment may call RunInstances. Like the
+// limiter, it fails at once when that is after ctx's deadline, so that a
+// record that cannot be launched in time goes back to the queue while
+// the invocation still has time to say so.
 func (p *pacer) Wait(ctx context.Context) error {
 	p.mu.Lock()
-	wait := time.Until(p.notBefore)
+	notBefore := p.notBefore
 	p.mu.Unlock()
-	if wait > 0 {
+	if deadline, ok := ctx.Deadline(); ok && deadline.Before(notBefore) {
+		return fmt.Errorf("pacer: the next call may go at %s, after the deadline", notBefore.Format(time.RFC3339Nano))
+	}
+	if wait := time.Until(notBefore); wait > 0 {
 		t := time.NewTimer(wait)
 		defer t.Stop()
 		select {
@@ -63,6 +61,12 @@ func (p *pacer) Wait(ctx context.Context) error {
 	return p.lim.Wait(ctx)
 }
 
-// Throttled moves the environment's calls to another point of its
-// interval after EC2 refused one for the rate.
-func (p *pacer) Throttled() { p.shift() }
+// Throttled moves the environment's calls by a random part of an
+// interval after EC2 refused one for the rate: the next waits a whole
+// interval (as it would have, the refused call having spent its token)
+// and that part more.
+func (p *pacer) Throttled() {
+	p.mu.Lock()
+	p.notBefore = time.Now().Add(p.interval + time.Duration(p.random()*float64(p.interval)))
+	p.mu.Unlock()
+}

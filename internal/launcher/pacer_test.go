@@ -28,9 +28,12 @@ func TestPacerPhase(t *testing.T) {
 	if lo, hi := before.Add(625*time.Millisecond), after.Add(625*time.Millisecond); p.notBefore.Before(lo) || p.notBefore.After(hi) {
 		t.Errorf("after a throttle, not before %v, want an interval and a quarter on (%v to %v)", p.notBefore, lo, hi)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := p.Wait(ctx); err == nil {
-		t.Error("Wait returned nil on an ended context while the call had to wait")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	early, cancelEarly := context.WithDeadline(ctx, p.notBefore.Add(-time.Millisecond))
+	defer cancelEarly()
+	start := time.Now()
+	if err := p.Wait(early); err == nil || time.Since(start) > 300*time.Millisecond { // blocking would last until the deadline, 624 ms on
+		t.Errorf("Wait with a deadline before the next call: %v after %v, want an error at once", err, time.Since(start))
 	}
 }
