@@ -1,8 +1,6 @@
 package cloudwatch
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -125,15 +123,8 @@ func New(opts Options) (*Service, error) {
 	s.router = awsproto.NewRouter(awsproto.Limits{}, s.wire)
 	if opts.DB != nil {
 		var err error
-		s.log, s.ownLog, err = storage.LogFor(opts.DB, opts.Log, opts.State, storage.LogOptions{Describe: DescribeWrite})
-		if err != nil {
-			return nil, fmt.Errorf("open cloudwatch log: %w", err)
-		}
-		if err := s.load(); err != nil {
-			if s.ownLog {
-				err = errors.Join(err, s.log.Close())
-			}
-			return nil, fmt.Errorf("load cloudwatch state: %w", err)
+		if s.log, s.ownLog, err = storage.OpenFor("cloudwatch", opts.DB, opts.Log, opts.State, storage.LogOptions{Describe: DescribeWrite}, s.load); err != nil {
+			return nil, err
 		}
 	}
 	now := s.now()

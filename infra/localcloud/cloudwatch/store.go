@@ -2,7 +2,6 @@ package cloudwatch
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -21,29 +20,16 @@ var (
 // load reads the alarms and their history kept in the database.
 func (s *Service) load() error {
 	return s.opts.DB.Update(func(tx *bbolt.Tx) error {
-		ab, err := tx.CreateBucketIfNotExists(bucketAlarms)
-		if err != nil {
-			return fmt.Errorf("create %s bucket: %w", bucketAlarms, err)
+		if err := storage.CreateBuckets(tx, bucketAlarms, bucketHistory); err != nil {
+			return err
 		}
-		hb, err := tx.CreateBucketIfNotExists(bucketHistory)
-		if err != nil {
-			return fmt.Errorf("create %s bucket: %w", bucketHistory, err)
-		}
-		if err := ab.ForEach(func(k, v []byte) error {
-			a := &alarm{}
-			if err := json.Unmarshal(v, a); err != nil {
-				return fmt.Errorf("decode alarm %s: %w", k, err)
-			}
+		if err := storage.EachJSON(tx.Bucket(bucketAlarms), "alarm", func(a *alarm) error {
 			s.alarms[a.Name] = a
 			return nil
 		}); err != nil {
 			return err
 		}
-		if err := hb.ForEach(func(k, v []byte) error {
-			h := &historyItem{}
-			if err := json.Unmarshal(v, h); err != nil {
-				return fmt.Errorf("decode history item %s: %w", k, err)
-			}
+		if err := storage.EachJSON(tx.Bucket(bucketHistory), "history item", func(h *historyItem) error {
 			s.history = append(s.history, h)
 			s.seq = max(s.seq, h.Seq)
 			return nil
@@ -64,11 +50,11 @@ func (s *Service) persist(put []*alarm, del []string, more []storage.Write) erro
 	}
 	ws := make([]storage.Write, 0, len(put)+len(del)+len(more))
 	for _, a := range put {
-		v, err := json.Marshal(a)
+		w, err := storage.PutJSON(bucketAlarms, a.Name, "alarm", a)
 		if err != nil {
-			return fmt.Errorf("encode alarm %s: %w", a.Name, err)
+			return err
 		}
-		ws = append(ws, storage.Write{Bucket: bucketAlarms, Key: []byte(a.Name), Val: v})
+		ws = append(ws, w)
 	}
 	for _, name := range del {
 		ws = append(ws, storage.Write{Bucket: bucketAlarms, Key: []byte(name)})

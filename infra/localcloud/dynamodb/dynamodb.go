@@ -1,8 +1,6 @@
 package dynamodb
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -73,18 +71,13 @@ func New(opts Options) (*Service, error) {
 	s.wire = s.api()
 	s.router = awsproto.NewRouter(awsproto.Limits{}, s.wire)
 	if opts.DB != nil {
-		log, own, err := storage.LogFor(opts.DB, opts.Log, opts.State, storage.LogOptions{Describe: DescribeWrite})
+		log, own, err := storage.OpenFor("dynamodb", opts.DB, opts.Log, opts.State, storage.LogOptions{Describe: DescribeWrite}, func() (err error) {
+			s.tables, err = load(opts.DB)
+			return err
+		})
 		if err != nil {
-			return nil, fmt.Errorf("open dynamodb log: %w", err)
-		}
-		tables, err := load(opts.DB)
-		if err != nil {
-			if own {
-				err = errors.Join(err, log.Close())
-			}
 			return nil, err
 		}
-		s.tables = tables
 		s.store = newCommitter(log, own, &s.mu)
 	}
 	if opts.TTLInterval > 0 {

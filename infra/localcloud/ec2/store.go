@@ -1,7 +1,6 @@
 package ec2
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -27,14 +26,7 @@ type store struct {
 }
 
 func openStore(db *bbolt.DB, shared *storage.Log, st *storage.State) (*store, error) {
-	err := db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketInstances, bucketReservations} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return fmt.Errorf("create bucket %s: %w", b, err)
-			}
-		}
-		return nil
-	})
+	err := db.Update(func(tx *bbolt.Tx) error { return storage.CreateBuckets(tx, bucketInstances, bucketReservations) })
 	if err != nil {
 		return nil, fmt.Errorf("ec2 state: %w", err)
 	}
@@ -49,18 +41,18 @@ func openStore(db *bbolt.DB, shared *storage.Log, st *storage.State) (*store, er
 func (st *store) put(instances []*instance, res *reservation) error {
 	ws := make([]storage.Write, 0, len(instances)+1)
 	for _, in := range instances {
-		b, err := json.Marshal(in)
+		w, err := storage.PutJSON(bucketInstances, in.ID, "instance", in)
 		if err != nil {
-			return fmt.Errorf("encode instance %s: %w", in.ID, err)
+			return err
 		}
-		ws = append(ws, storage.Write{Bucket: bucketInstances, Key: []byte(in.ID), Val: b})
+		ws = append(ws, w)
 	}
 	if res != nil {
-		b, err := json.Marshal(res)
+		w, err := storage.PutJSON(bucketReservations, res.ID, "reservation", res)
 		if err != nil {
-			return fmt.Errorf("encode reservation %s: %w", res.ID, err)
+			return err
 		}
-		ws = append(ws, storage.Write{Bucket: bucketReservations, Key: []byte(res.ID), Val: b})
+		ws = append(ws, w)
 	}
 	if err := storage.Wait(st.log.Enqueue(ws...)); err != nil {
 		return fmt.Errorf("ec2 state: %w", err)
@@ -104,21 +96,13 @@ func (st *store) load() ([]*instance, []*reservation, error) {
 	var instances []*instance
 	var reservations []*reservation
 	err := st.db.View(func(tx *bbolt.Tx) error {
-		if err := tx.Bucket(bucketInstances).ForEach(func(k, v []byte) error {
-			in := new(instance)
-			if err := json.Unmarshal(v, in); err != nil {
-				return fmt.Errorf("decode instance %s: %w", k, err)
-			}
+		if err := storage.EachJSON(tx.Bucket(bucketInstances), "instance", func(in *instance) error {
 			instances = append(instances, in)
 			return nil
 		}); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketReservations).ForEach(func(k, v []byte) error {
-			r := new(reservation)
-			if err := json.Unmarshal(v, r); err != nil {
-				return fmt.Errorf("decode reservation %s: %w", k, err)
-			}
+		return storage.EachJSON(tx.Bucket(bucketReservations), "reservation", func(r *reservation) error {
 			reservations = append(reservations, r)
 			return nil
 		})

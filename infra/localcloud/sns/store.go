@@ -2,7 +2,6 @@ package sns
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -32,30 +31,17 @@ func (s *Service) load() error {
 		if k != nil {
 			s.signKey, s.signSaved = k, true
 		}
-		tb, err := tx.CreateBucketIfNotExists(bucketTopics)
-		if err != nil {
-			return fmt.Errorf("create %s bucket: %w", bucketTopics, err)
+		if err := storage.CreateBuckets(tx, bucketTopics, bucketSubs); err != nil {
+			return err
 		}
-		sb, err := tx.CreateBucketIfNotExists(bucketSubs)
-		if err != nil {
-			return fmt.Errorf("create %s bucket: %w", bucketSubs, err)
-		}
-		if err := tb.ForEach(func(k, v []byte) error {
-			t := &topic{}
-			if err := json.Unmarshal(v, t); err != nil {
-				return fmt.Errorf("decode topic %s: %w", k, err)
-			}
+		if err := storage.EachJSON(tx.Bucket(bucketTopics), "topic", func(t *topic) error {
 			s.topics[t.ARN] = t
 			s.seq = max(s.seq, t.Seq)
 			return nil
 		}); err != nil {
 			return err
 		}
-		return sb.ForEach(func(k, v []byte) error {
-			sub := &subscription{}
-			if err := json.Unmarshal(v, sub); err != nil {
-				return fmt.Errorf("decode subscription %s: %w", k, err)
-			}
+		return storage.EachJSON(tx.Bucket(bucketSubs), "subscription", func(sub *subscription) error {
 			if _, ok := s.topics[sub.TopicARN]; !ok {
 				return nil // its topic was deleted; the subscription went with it
 			}
@@ -116,18 +102,18 @@ func (s *Service) persist(putTopics []*topic, putSubs []*subscription, delTopics
 	}
 	var ws []storage.Write
 	for _, t := range putTopics {
-		v, err := json.Marshal(t)
+		w, err := storage.PutJSON(bucketTopics, t.ARN, "topic", t)
 		if err != nil {
-			return fmt.Errorf("encode topic %s: %w", t.ARN, err)
+			return err
 		}
-		ws = append(ws, storage.Write{Bucket: bucketTopics, Key: []byte(t.ARN), Val: v})
+		ws = append(ws, w)
 	}
 	for _, sub := range putSubs {
-		v, err := json.Marshal(sub)
+		w, err := storage.PutJSON(bucketSubs, sub.ARN, "subscription", sub)
 		if err != nil {
-			return fmt.Errorf("encode subscription %s: %w", sub.ARN, err)
+			return err
 		}
-		ws = append(ws, storage.Write{Bucket: bucketSubs, Key: []byte(sub.ARN), Val: v})
+		ws = append(ws, w)
 	}
 	for _, arn := range delTopics {
 		ws = append(ws, storage.Write{Bucket: bucketTopics, Key: []byte(arn)})

@@ -1,7 +1,6 @@
 package sqs
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -77,15 +76,8 @@ func New(opts Options) (*Service, error) {
 	s.router = awsproto.NewRouter(awsproto.Limits{}, s.wire)
 	if opts.DB != nil {
 		var err error
-		s.log, s.ownLog, err = storage.LogFor(opts.DB, opts.Log, opts.State, storage.LogOptions{Salvage: opts.Salvage, Describe: DescribeWrite})
-		if err != nil {
-			return nil, fmt.Errorf("open sqs log: %w", err)
-		}
-		if err := s.load(); err != nil {
-			if s.ownLog {
-				err = errors.Join(err, s.log.Close())
-			}
-			return nil, fmt.Errorf("load sqs state: %w", err)
+		if s.log, s.ownLog, err = storage.OpenFor("sqs", opts.DB, opts.Log, opts.State, storage.LogOptions{Salvage: opts.Salvage, Describe: DescribeWrite}, s.load); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil
